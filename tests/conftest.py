@@ -1,0 +1,49 @@
+"""Shared pytest setup: CPU-only JAX, a persistent compilation cache, absl flags parsed.
+
+Fixtures ``data_dir`` and ``weights_path`` give the real sequences (``TSN_DATA_DIR``) and the
+real Feature Net weights (``TSN_WEIGHTS``) and skip the test cleanly when they are not set.
+"""
+
+import os
+import pathlib
+
+# Must be set before jax is imported anywhere.
+if not os.environ.get("TSN_TEST_GPU"):
+    os.environ["JAX_PLATFORMS"] = "cpu"
+os.environ.setdefault(
+    "JAX_COMPILATION_CACHE_DIR",
+    str(pathlib.Path(__file__).resolve().parents[1] / ".cache" / "jax"),
+)
+
+import jax  # noqa: E402
+import pytest  # noqa: E402
+from absl import flags  # noqa: E402
+
+jax.config.update("jax_compilation_cache_dir", os.environ["JAX_COMPILATION_CACHE_DIR"])
+jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+
+# absl flags defined by bin/ modules must not demand a command line under pytest.
+if not flags.FLAGS.is_parsed():
+    flags.FLAGS.mark_as_parsed()
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> pathlib.Path:
+    """The folder of real OTB-layout sequences from TSN_DATA_DIR; skips when unset."""
+    path = os.environ.get("TSN_DATA_DIR")
+    if not path:
+        pytest.skip("TSN_DATA_DIR is not set: real sequences unavailable")
+    if not pathlib.Path(path).is_dir():
+        pytest.skip(f"TSN_DATA_DIR={path} is not a folder")
+    return pathlib.Path(path)
+
+
+@pytest.fixture(scope="session")
+def weights_path() -> pathlib.Path:
+    """The real Feature Net weight file from TSN_WEIGHTS; skips when unset."""
+    path = os.environ.get("TSN_WEIGHTS")
+    if not path:
+        pytest.skip("TSN_WEIGHTS is not set: real Feature Net weights unavailable")
+    if not pathlib.Path(path).is_file():
+        pytest.skip(f"TSN_WEIGHTS={path} is not a file")
+    return pathlib.Path(path)
