@@ -1,0 +1,164 @@
+r"""Tracks sequences with TSN and writes OTB-format results (and evaluates them when possible).
+
+  python -m bin.track --flagfile=configs/otb.flags --dataset_dir=D [--sequences=a,b]
+  python -m bin.track --video=clip.mp4 --init_box=x,y,w,h   # 1-based, OTB convention
+  python -m bin.track --flagfile=configs/demo.flags          # the built-in synthetic demo
+
+Each sequence's boxes go to ``<output_dir>/<sequence>.txt`` (1-based x,y,w,h rows) as soon as it
+finishes, atomically; a rerun skips finished sequences unless ``--overwrite``. With ground truth
+the end prints the OTB table and writes ``summary.json`` and success/precision plots.
+"""
+
+import json
+import os
+import pathlib
+
+import jax
+import numpy as np
+from absl import app, flags, logging
+
+from bin import config_flags
+from tsn_jax import datasets, metrics, plots, results, run, synthetic, visualize
+from tsn_jax import weights as weights_lib
+
+_DATASET_DIR = flags.DEFINE_string(
+    "dataset_dir", None, "An OTB-layout dataset root, one OTB sequence folder or a VOT folder."
+)
+_SEQUENCES = flags.DEFINE_list("sequences", None, "Only these sequences of --dataset_dir.")
+_VIDEO = flags.DEFINE_string("video", None, "A video file or a folder of frames to track.")
+_INIT_BOX = flags.DEFINE_list(
+    "init_box", None, "With --video: the first frame's box x,y,w,h, 1-based (OTB convention)."
+)
+_DEMO = flags.DEFINE_bool("demo", False, "Track the built-in synthetic demo sequence.")
+_DEMO_FRAMES = flags.DEFINE_integer("demo_frames", 60, "Frames of the demo sequence.")
+_OUTPUT_DIR = flags.DEFINE_string("output_dir", "results/tsn", "Where result files go.")
+_WEIGHTS = flags.DEFINE_string(
+    "weights",
+    None,
+    "Feature Net weight file (project .npz or torchvision-layout .npz). Default: $TSN_WEIGHTS, "
+    "else weights/vgg16_imagenet.npz (made by `make weights`).",
+)
+_ALLOW_RANDOM_WEIGHTS = flags.DEFINE_bool(
+    "allow_random_weights", False, "Run with random Feature Net weights (smoke tests only)."
+)
+_SEED = flags.DEFINE_integer("seed", 0, "PRNG seed: the same seed gives the same boxes.")
+_VISUALIZE = flags.DEFINE_bool(
+    "visualize", False, "Write <output_dir>/videos/<sequence>.mp4 with the boxes drawn."
+)
+_OVERWRITE = flags.DEFINE_bool("overwrite", False, "Re-track sequences that have results.")
+_PROGRESS = flags.DEFINE_bool("progress", True, "Show a per-frame progress bar with fps.")
+config_flags.define_config_flags()
+
+DEFAULT_WEIGHTS = pathlib.Path("weights/vgg16_imagenet.npz")
+
+
+def resolve_weights(path, arch, allow_random, seed=0):
+    """Loads the Feature Net weights from a flag, $TSN_WEIGHTS or the default file.
+
+    Raises:
+      FileNotFoundError: no weight file and random weights not allowed.
+      ValueError: the file holds another architecture than ``arch``.
+    """
+    path = path or os.environ.get("TSN_WEIGHTS") or (
+        str(DEFAULT_WEIGHTS) if DEFAULT_WEIGHTS.exists() else None
+    )
+    if path is None:
+        if not allow_random:
+            raise FileNotFoundError(
+                "No Feature Net weights: pass --weights=FILE, set TSN_WEIGHTS, or run "
+                "`make weights` (writes weights/vgg16_imagenet.npz). --allow_random_weights "
+                "runs with random weights, for smoke tests only."
+            )
+        logging.warning("Using RANDOM Feature Net weights (--allow_random_weights).")
+        return weights_lib.random_weights(arch, jax.random.key(seed)), "random"
+    loaded = weights_lib.load(path)
+    if loaded.arch != arch:
+        raise ValueError(f"{path} holds {loaded.arch} weights but --feature_net={arch}")
+    return loaded, str(path)
+
+
+def _sequences():
+    """The sequences the flags ask for."""
+    chosen = sum(bool(x) for x in (_DATASET_DIR.value, _VIDEO.value, _DEMO.value))
+    if chosen != 1:
+        raise app.UsageError("Give exactly one of --dataset_dir, --video or --demo.")
+    if _DEMO.value:
+        return [synthetic.make_sequence(num_frames=_DEMO_FRAMES.value, seed=_SEED.value)]
+    if _VIDEO.value:
+        if not _INIT_BOX.value or len(_INIT_BOX.value) != 4:
+            raise app.UsageError("--video needs --init_box=x,y,w,h (1-based).")
+        box = np.asarray([float(v) for v in _INIT_BOX.value])
+        path = pathlib.Path(_VIDEO.value)
+        if path.is_dir():
+            return [datasets.load_image_folder(path, box)]
+        return [datasets.load_video(path, box)]
+    return datasets.load_sequences(_DATASET_DIR.value, _SEQUENCES.value)
+
+
+def _evaluate(tracked, output_dir):
+    """Prints the OTB table for sequences with ground truth; writes summary.json and plots."""
+    scored = {}
+    for sequence in tracked:
+        if sequence.groundtruth_xywh is None:
+            continue
+        predicted = results.read_results(output_dir / f"{sequence.name}.txt")
+        scored[sequence.name] = metrics.evaluate_sequence(predicted, sequence.groundtruth_xywh)
+    if not scored:
+        return
+    overall = metrics.aggregate(list(scored.values()))
+    print(metrics.format_table(scored, overall))
+    metrics.write_summary(output_dir / "summary.json", scored, overall)
+    plots.plot_success({"TSN": overall.success_curve}, output_dir / "success_plot.png")
+    plots.plot_precision({"TSN": overall.precision_curve}, output_dir / "precision_plot.png")
+    print(f"Summary and plots written to {output_dir}")
+
+
+def main(argv):
+    del argv
+    logging.info("JAX devices: %s", jax.devices())
+    config = config_flags.config_from_flags()
+    weights, weights_source = resolve_weights(
+        _WEIGHTS.value, config.feature_net, _ALLOW_RANDOM_WEIGHTS.value, _SEED.value
+    )
+    output_dir = pathlib.Path(_OUTPUT_DIR.value)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    sequences = _sequences()
+    timings = {}
+    for sequence in sequences:
+        result_path = output_dir / f"{sequence.name}.txt"
+        if result_path.exists() and not _OVERWRITE.value:
+            print(f"{sequence.name}: results exist at {result_path}, skipped (--overwrite redoes)")
+            continue
+        writer = None
+        if _VISUALIZE.value:
+            writer = visualize.VideoWriter(
+                output_dir / "videos" / f"{sequence.name}.mp4", sequence.groundtruth_xywh
+            )
+        try:
+            result = run.track_sequence(
+                weights, sequence, config, seed=_SEED.value, progress=_PROGRESS.value,
+                on_frame=writer,
+            )
+        finally:
+            if writer is not None:
+                writer.close()
+        results.write_results(result_path, result.boxes_xywh)
+        timings[sequence.name] = {
+            "frames": len(result.boxes_xywh),
+            "init_seconds": result.init_seconds,
+            "fps": result.fps,
+            "failed_frames": int(result.failed.sum()),
+        }
+        print(
+            f"{sequence.name}: {len(result.boxes_xywh)} frames, init {result.init_seconds:.1f} s, "
+            f"{result.fps:.2f} fps, {int(result.failed.sum())} failed frames -> {result_path}"
+            + (f", video {writer.path}" if writer is not None else "")
+        )
+    if timings:
+        with open(output_dir / "timings.json", "w") as f:
+            json.dump({"weights": weights_source, "sequences": timings}, f, indent=1)
+    _evaluate(sequences, output_dir)
+
+
+if __name__ == "__main__":
+    app.run(main)

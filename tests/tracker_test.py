@@ -1,0 +1,188 @@
+"""Tests for tsn_jax.tracker: init/step on the generated sequence with a tiny config.
+
+Random Feature Net weights and tiny sizes keep this CPU-fast; accuracy is measured by the
+benchmarks on real sequences, not here.
+"""
+
+import dataclasses
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from tsn_jax import boxes, run, synthetic, tracker
+from tsn_jax import config as config_lib
+from tsn_jax import weights as weights_lib
+
+SMALL = config_lib.TrackerConfig(
+    proposal_features="roi",
+    crop_size=35,
+    crop_target_size=25,
+    search_size=63,
+    feature_grid=2,
+    num_proposals=16,
+    pool_capacity=4,
+    lasso_iterations=20,
+    tuple_size=2,
+    temporal_hidden=16,
+    batch_size=8,
+    num_init_samples=64,
+    init_chunk=32,
+    temporal_init_steps=5,
+    temporal_update_steps=2,
+    temporal_update_interval=2,
+    memory_frames=3,
+    samples_per_frame=4,
+    top_candidates=3,
+    spatial_window_size=35,
+    spatial_grid=5,
+    spatial_features=(8, 4),
+    spatial_init_samples=8,
+    spatial_init_steps=3,
+    spatial_update_steps=1,
+    spatial_memory=12,
+    spatial_batch_size=4,
+    failure_threshold=0.0,
+)
+NUM_FRAMES = 5
+
+
+@pytest.fixture(scope="module")
+def weights():
+    return weights_lib.random_weights("vgg16", jax.random.key(0))
+
+
+@pytest.fixture(scope="module")
+def sequence():
+    return synthetic.make_sequence(num_frames=NUM_FRAMES, frame_size_wh=(96, 80), seed=0)
+
+
+def _track(weights, frames, box, config, seed=0, step=tracker.step):
+    state = tracker.init(weights, frames[0], box, jax.random.key(seed), config)
+    outputs = []
+    for frame in frames[1:]:
+        state, out = step(weights, state, frame)
+        outputs.append(out)
+    return state, jax.tree.map(lambda *x: np.stack(x), *outputs)
+
+
+def test_init_and_step_shapes_and_finite(weights, sequence):
+    frames = [sequence.frame(i) for i in range(NUM_FRAMES)]
+    box = np.asarray(sequence.init_box_xywh, np.float32)
+    state, outputs = _track(weights, frames, box, SMALL)
+    chex.assert_shape(outputs.box_xywh, (NUM_FRAMES - 1, 4))
+    chex.assert_tree_all_finite((state, outputs.box_xywh, outputs.score))
+    assert int(state.frame_index) == NUM_FRAMES - 1
+    assert (outputs.box_xywh[:, 2:] >= SMALL.min_box_size).all()
+    # Boxes stay inside the frame (boxes.clip_to_frame).
+    assert (outputs.box_xywh[:, 0] + outputs.box_xywh[:, 2] <= 96 + 1e-3).all()
+    # Each non-failed frame adds its box to the pool (slot 0 is the first frame's).
+    assert int(state.target_pool.valid.sum()) == min(SMALL.pool_capacity, NUM_FRAMES)
+
+
+def test_step_compiles_once_for_a_sequence(weights, sequence):
+    frames = [sequence.frame(i) for i in range(NUM_FRAMES)]
+    counted = jax.jit(chex.assert_max_traces(tracker.step_fn, n=1))
+    _track(weights, frames, np.asarray(sequence.init_box_xywh, np.float32), SMALL, step=counted)
+
+
+def test_same_seed_same_boxes_other_seed_other_boxes(weights, sequence):
+    frames = [sequence.frame(i) for i in range(NUM_FRAMES)]
+    box = np.asarray(sequence.init_box_xywh, np.float32)
+    _, first = _track(weights, frames, box, SMALL, seed=3)
+    _, again = _track(weights, frames, box, SMALL, seed=3)
+    _, other = _track(weights, frames, box, SMALL, seed=4)
+    np.testing.assert_array_equal(first.box_xywh, again.box_xywh)
+    assert not np.array_equal(first.box_xywh, other.box_xywh)
+
+
+def test_vmap_over_two_sequences_matches_one_by_one(weights):
+    sequences = [
+        synthetic.make_sequence(num_frames=3, frame_size_wh=(96, 80), seed=s) for s in (1, 2)
+    ]
+    frames = np.stack([[s.frame(i) for i in range(3)] for s in sequences])  # [2, T, H, W, 3]
+    init_boxes = np.stack([np.asarray(s.init_box_xywh, np.float32) for s in sequences])
+    keys = jax.random.split(jax.random.key(0), 2)
+    init = jax.vmap(tracker.init_fn, in_axes=(None, 0, 0, 0, None))
+    states = init(weights, frames[:, 0], init_boxes, keys, SMALL)
+    step = jax.jit(jax.vmap(tracker.step_fn, in_axes=(None, 0, 0)))
+    batched = []
+    for t in range(1, 3):
+        states, out = step(weights, states, frames[:, t])
+        batched.append(out.box_xywh)
+    for i in range(2):
+        state = tracker.init_fn(weights, frames[i, 0], init_boxes[i], keys[i], SMALL)
+        for t in range(1, 3):
+            state, out = tracker.step(weights, state, frames[i, t])
+            np.testing.assert_allclose(out.box_xywh, batched[t - 1][i], atol=1e-2)
+
+
+def test_no_host_transfer_inside_a_step(weights, sequence):
+    frames = [jax.device_put(sequence.frame(i)) for i in range(3)]
+    state = tracker.init(
+        weights, frames[0], jnp.asarray(sequence.init_box_xywh, jnp.float32),
+        jax.random.key(0), SMALL,
+    )
+    state, _ = tracker.step(weights, state, frames[1])  # compile outside the guard
+    with jax.transfer_guard("disallow"):
+        state, out = tracker.step(weights, state, frames[2])
+    assert np.isfinite(np.asarray(out.box_xywh)).all()
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"proposal_features": "crop"},
+        {"use_temporal": False},
+        {"use_spatial": False},
+        {"temporal_loss": "l2"},
+    ],
+    ids=["crop", "no_temporal", "no_spatial", "l2"],
+)
+def test_modes_and_ablations_track(weights, sequence, changes):
+    config = dataclasses.replace(SMALL, **changes)
+    frames = [sequence.frame(i) for i in range(3)]
+    _, outputs = _track(weights, frames, np.asarray(sequence.init_box_xywh, np.float32), config)
+    assert np.isfinite(outputs.box_xywh).all()
+
+
+def test_failure_keeps_the_box_and_widens_the_search(weights, sequence):
+    config = dataclasses.replace(SMALL, failure_threshold=1.1)  # every frame fails
+    frames = [sequence.frame(i) for i in range(3)]
+    box = np.asarray(sequence.init_box_xywh, np.float32)
+    state, outputs = _track(weights, frames, box, config)
+    assert outputs.failed.all()
+    expected = boxes.clip_to_frame(box, (96, 80), config.min_box_size)
+    np.testing.assert_allclose(outputs.box_xywh, np.broadcast_to(expected, (2, 4)), atol=1e-5)
+    assert float(state.search_growth) == pytest.approx(config.failure_search_growth**2)
+    assert int(state.target_pool.valid.sum()) == 1
+
+
+def test_inactive_state_does_not_change(weights, sequence):
+    frames = [sequence.frame(i) for i in range(2)]
+    state = tracker.init(
+        weights, frames[0], np.asarray(sequence.init_box_xywh, np.float32),
+        jax.random.key(0), SMALL,
+    )
+    state = state.replace(active=jnp.zeros((), bool))
+    before = jax.tree.map(np.asarray, state)
+    after, _ = tracker.step(weights, state, frames[1])
+    jax.tree.map(np.testing.assert_array_equal, before, jax.tree.map(np.asarray, after))
+
+
+def test_track_sequence_rejects_a_frame_of_another_size(weights):
+    class Mixed:
+        name = "mixed"
+        init_box_xywh = np.asarray([10.0, 10.0, 20.0, 20.0])
+
+        def __len__(self):
+            return 2
+
+        def __iter__(self):
+            yield np.zeros((80, 96, 3), np.uint8)
+            yield np.zeros((80, 90, 3), np.uint8)
+
+    with pytest.raises(run.TrackingError, match="frame 1 is 90x80 but the first frame is 96x80"):
+        run.track_sequence(weights, Mixed(), SMALL, progress=False)

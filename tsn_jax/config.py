@@ -1,0 +1,157 @@
+"""`TrackerConfig`: every size and hyperparameter of the tracker, static under jit.
+
+Defaults are the paper's values where the paper gives one (section 4.1: 256 proposals, 5000
+first-frame samples, B = 5, SGD with momentum 0.9, Temporal Net fine-tuned every 10 frames,
+Spatial Net updated every frame, lambda = 1e-4 weight decay in Eq. 5) and DESIGN.md's choices
+where it is silent; WORKSPACE.md records the measurements behind any change.
+"""
+
+import dataclasses
+
+FEATURE_NETS = ("vgg16", "vggm")
+PROPOSAL_FEATURES = ("crop", "roi")
+TEMPORAL_LOSSES = ("l1", "l2")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrackerConfig:
+    """Static tracker settings (hashable: passed to jit as a static argument).
+
+    Sizes are in pixels of the Feature Net input unless they say otherwise; spreads of random
+    boxes are in units of the target's mean side ``(w + h) / 2``.
+    """
+
+    # Feature Net and proposal features (DESIGN.md "Feature Net").
+    feature_net: str = "vgg16"
+    proposal_features: str = "roi"  # "crop": the paper's per-proposal crops; "roi": RoIAlign.
+    crop_size: int = 107  # Per-proposal crop side (MDNet's 107 x 107 input).
+    crop_target_size: int = 75  # Side of the box inside that crop (the rest is context).
+    search_size: int = 203  # roi mode: side of the search window fed to the Feature Net.
+    feature_grid: int = 3  # conv3 features pooled to grid x grid per box.
+    compute_dtype: str = "float32"  # Feature Net arithmetic: "float32" or "bfloat16".
+
+    # Proposals (Algorithm 1 step 3; spreads as MDNet's Gaussian sampler).
+    num_proposals: int = 256
+    proposal_translation_std: float = 0.3
+    proposal_scale_std: float = 0.5  # log-scale std in units of log(scale_step).
+    scale_step: float = 1.05
+    failure_search_growth: float = 1.5  # Spread multiplier after each failed frame.
+    max_search_growth: float = 3.0
+    min_box_size: float = 4.0  # Boxes never shrink below this many frame pixels.
+
+    # Tuple learning (paper 3.2.1, Eq. 1).
+    pool_capacity: int = 30
+    lasso_lambda: float = 0.01
+    lasso_iterations: int = 50
+    tuple_size: int = 3
+
+    # Temporal Net (paper 3.2.2, Eq. 2).
+    use_temporal: bool = True  # False: the paper's "no Temporal Net" ablation.
+    temporal_hidden: int = 512
+    temporal_dropout: float = 0.5
+    temporal_loss: str = "l1"
+    temporal_learning_rate: float = 1e-3
+    momentum: float = 0.9
+    batch_size: int = 128
+    num_init_samples: int = 5000
+    init_chunk: int = 256  # First-frame samples per Feature Net call (bounds memory).
+    temporal_init_steps: int = 300
+    temporal_update_steps: int = 30
+    temporal_update_interval: int = 10
+    positive_iou: float = 0.7  # First-frame samples this close to the target form tuples.
+    memory_frames: int = 20  # Frames of samples kept for the Temporal fine-tune.
+    samples_per_frame: int = 64
+
+    # Spatial Net (paper 3.3, Eqs. 3-8).
+    use_spatial: bool = True  # False: the paper's "no Spatial Net" ablation.
+    top_candidates: int = 5  # B in Eq. 8.
+    spatial_context: float = 2.0  # Window side / candidate side.
+    spatial_window_size: int = 107  # crop mode: window crop side fed to the Feature Net.
+    spatial_grid: int = 17  # Side G of the confidence map.
+    spatial_features: tuple = (64, 32)
+    spatial_sigma: float = 0.1  # Gaussian label sigma / target size (in grid units).
+    spatial_learning_rate: float = 1e-3
+    spatial_weight_decay: float = 1e-4
+    spatial_init_samples: int = 64
+    spatial_init_steps: int = 100
+    spatial_update_steps: int = 2
+    spatial_batch_size: int = 16
+    spatial_memory: int = 64
+
+    # Failure handling (DESIGN.md step 5).
+    failure_threshold: float = 0.3  # Best temporal similarity below this = failure.
+
+    def __post_init__(self):
+        _check_choice("feature_net", self.feature_net, FEATURE_NETS)
+        _check_choice("proposal_features", self.proposal_features, PROPOSAL_FEATURES)
+        _check_choice("temporal_loss", self.temporal_loss, TEMPORAL_LOSSES)
+        _check_choice("compute_dtype", self.compute_dtype, ("float32", "bfloat16"))
+        positive = (
+            "crop_size",
+            "crop_target_size",
+            "search_size",
+            "feature_grid",
+            "num_proposals",
+            "pool_capacity",
+            "lasso_iterations",
+            "tuple_size",
+            "temporal_hidden",
+            "batch_size",
+            "num_init_samples",
+            "init_chunk",
+            "temporal_update_interval",
+            "memory_frames",
+            "samples_per_frame",
+            "top_candidates",
+            "spatial_window_size",
+            "spatial_grid",
+            "spatial_init_samples",
+            "spatial_memory",
+            "spatial_batch_size",
+        )
+        for name in positive:
+            if getattr(self, name) <= 0:
+                raise ValueError(f"TrackerConfig.{name} must be positive, got {getattr(self, name)}")
+        if self.crop_target_size > self.crop_size:
+            raise ValueError(
+                f"crop_target_size={self.crop_target_size} exceeds crop_size={self.crop_size}"
+            )
+        if self.top_candidates > self.num_proposals:
+            raise ValueError(
+                f"top_candidates={self.top_candidates} exceeds num_proposals={self.num_proposals}"
+            )
+        if self.samples_per_frame > self.num_proposals:
+            raise ValueError(
+                f"samples_per_frame={self.samples_per_frame} exceeds "
+                f"num_proposals={self.num_proposals}"
+            )
+        if not 0.0 <= self.temporal_dropout < 1.0:
+            raise ValueError(f"temporal_dropout must be in [0, 1), got {self.temporal_dropout}")
+        if not 0.0 < self.positive_iou <= 1.0:
+            raise ValueError(f"positive_iou must be in (0, 1], got {self.positive_iou}")
+        if self.spatial_context < 1.0:
+            raise ValueError(f"spatial_context must be >= 1, got {self.spatial_context}")
+        if self.failure_search_growth < 1.0 or self.max_search_growth < 1.0:
+            raise ValueError("failure_search_growth and max_search_growth must be >= 1")
+        if not self.use_temporal and not self.use_spatial:
+            # Without the Temporal Net the proposals have no scores; the Spatial Net then ranks
+            # the proposals. Without both there is nothing left to track with.
+            raise ValueError("use_temporal and use_spatial cannot both be False")
+        if len(self.spatial_features) != 2:
+            raise ValueError(f"spatial_features needs 2 widths, got {self.spatial_features}")
+
+    @property
+    def feature_size(self) -> int:
+        """D: length of one proposal feature (conv3 channels x feature_grid^2)."""
+        conv3_channels = {"vgg16": 256, "vggm": 512}[self.feature_net]
+        return conv3_channels * self.feature_grid**2
+
+    @property
+    def memory_size(self) -> int:
+        """Rows of the Temporal Net's sample memory."""
+        return self.memory_frames * self.samples_per_frame
+
+
+def _check_choice(name, value, choices):
+    if value not in choices:
+        raise ValueError(f"TrackerConfig.{name}={value!r}: expected one of {choices}")

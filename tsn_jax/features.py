@@ -1,0 +1,157 @@
+"""Per-box features for the Temporal Net and per-window inputs for the Spatial Net.
+
+Two ways, chosen by ``TrackerConfig.proposal_features`` (DESIGN.md "Feature Net"):
+
+* ``crop`` (the paper's): every box is cropped with context from the frame, resized to
+  ``crop_size`` and passed through the Feature Net; its conv3 map is average-pooled to a
+  ``feature_grid`` x ``feature_grid`` grid.
+* ``roi`` (fast): the Feature Net runs once on a search window around the last box
+  (``search_size`` pixels a side); each box's context region is pooled from the window's conv3
+  map by RoIAlign to the same grid. The window's conv1-3 maps also feed the Spatial Net.
+
+In both, a box's feature describes its context region: the box scaled about its centre by
+``crop_size / crop_target_size`` (MDNet's 107 / 75). Features are unit L2-normalised (the
+target pool stores unit features, paper 3.2.1). Boxes are xywh frame pixels (``boxes.py``).
+"""
+
+import jax
+import jax.numpy as jnp
+
+from tsn_jax import boxes, crop, feature_net, pool, spatial_net
+
+
+def context_factor(config):
+    """Context region side / box side."""
+    return config.crop_size / config.crop_target_size
+
+
+def search_window(box_xywh, config):
+    """[4] xywh search window of the roi mode: the box scaled so it spans crop_target_size."""
+    return boxes.scale_about_center(box_xywh, config.search_size / config.crop_target_size)
+
+
+def to_window_pixels(boxes_xywh, window_xywh, window_size):
+    """Maps frame-pixel boxes [N, 4] into the pixels of a window resized to window_size^2."""
+    scale_x = window_size / window_xywh[2]
+    scale_y = window_size / window_xywh[3]
+    return jnp.stack(
+        [
+            (boxes_xywh[:, 0] - window_xywh[0]) * scale_x,
+            (boxes_xywh[:, 1] - window_xywh[1]) * scale_y,
+            boxes_xywh[:, 2] * scale_x,
+            boxes_xywh[:, 3] * scale_y,
+        ],
+        axis=-1,
+    )
+
+
+def adaptive_average_pool(maps, grid):
+    """Average-pools [N, h, w, C] maps to [N, grid, grid, C] (torch AdaptiveAvgPool2d bins).
+
+    Bin i covers rows floor(i * h / grid) .. ceil((i + 1) * h / grid) - 1, so a map that is
+    already grid x grid passes through unchanged.
+    """
+    _, height, width, _ = maps.shape
+    rows = []
+    for i in range(grid):
+        r0, r1 = (i * height) // grid, -((-(i + 1) * height) // grid)
+        cols = []
+        for j in range(grid):
+            c0, c1 = (j * width) // grid, -((-(j + 1) * width) // grid)
+            cols.append(maps[:, r0:r1, c0:c1, :].mean(axis=(1, 2)))
+        rows.append(jnp.stack(cols, axis=1))
+    return jnp.stack(rows, axis=1)
+
+
+def _flatten_normalized(pooled):
+    """[N, g, g, C] -> [N, g * g * C] unit-norm features."""
+    flat = pooled.reshape(pooled.shape[0], -1)
+    return jax.vmap(pool.normalize)(flat)
+
+
+def _compute_dtype(config):
+    return jnp.bfloat16 if config.compute_dtype == "bfloat16" else jnp.float32
+
+
+def _in_chunks(fn, boxes_xywh, chunk):
+    """Applies fn ([chunk, 4] -> [chunk, ...]) over [N, 4] boxes chunk by chunk (bounded memory)."""
+    num = boxes_xywh.shape[0]
+    if num <= chunk:
+        return fn(boxes_xywh)
+    num_chunks = -(-num // chunk)
+    padded = jnp.concatenate(
+        [boxes_xywh, jnp.broadcast_to(boxes_xywh[:1], (num_chunks * chunk - num, 4))]
+    )
+    out = jax.lax.map(fn, padded.reshape(num_chunks, chunk, 4))
+    return out.reshape(num_chunks * chunk, *out.shape[2:])[:num]
+
+
+def crop_features(weights, frame, boxes_xywh, config, valid_size_wh=None):
+    """``crop`` mode: [N, D] unit features of boxes, from per-box crops.
+
+    Args:
+      weights: feature_net weights (``weights.FeatureNetWeights``).
+      frame: [H, W, 3] uint8 or float frame (RGB, 0-255).
+      boxes_xywh: [N, 4] float32 boxes, frame pixels.
+      config: TrackerConfig.
+      valid_size_wh: optional [2] valid frame size inside a padded frame.
+
+    Returns:
+      [N, D] float32 features, D = conv3 channels * feature_grid^2.
+    """
+
+    def chunk_features(chunk_boxes):
+        regions = boxes.scale_about_center(chunk_boxes, context_factor(config))
+        crops = crop.crop_and_resize(frame, regions, config.crop_size, valid_size_wh=valid_size_wh)
+        maps = feature_net.apply_frozen(weights, crops, dtype=_compute_dtype(config))
+        return _flatten_normalized(adaptive_average_pool(maps.conv3, config.feature_grid))
+
+    return _in_chunks(chunk_features, boxes_xywh, config.init_chunk)
+
+
+def window_maps(weights, frame, window_xywh, config, valid_size_wh=None):
+    """``roi`` mode: Feature Net maps of one search window, each [h_i, w_i, C_i]."""
+    image = crop.crop_and_resize(
+        frame, window_xywh[None, :], config.search_size, valid_size_wh=valid_size_wh
+    )
+    maps = feature_net.apply_frozen(weights, image, dtype=_compute_dtype(config))
+    return jax.tree.map(lambda m: m[0], maps)
+
+
+def _roi_pool(feature_map, boxes_in_window, out_size, config):
+    """RoIAlign of window-pixel boxes from one [h, w, C] map of the search window."""
+    scale = feature_map.shape[0] / config.search_size
+    return crop.roi_align(feature_map, boxes_in_window, out_size, spatial_scale=scale)
+
+
+def roi_features(maps, window_xywh, boxes_xywh, config):
+    """``roi`` mode: [N, D] unit features of boxes, RoIAligned from the window's conv3 map."""
+    regions = boxes.scale_about_center(boxes_xywh, context_factor(config))
+    in_window = to_window_pixels(regions, window_xywh, config.search_size)
+    pooled = _roi_pool(maps.conv3, in_window, config.feature_grid, config)
+    return _flatten_normalized(pooled)
+
+
+def spatial_windows(boxes_xywh, config):
+    """[B, 4] Spatial Net windows: candidate boxes with ``spatial_context`` times their side."""
+    return boxes.scale_about_center(boxes_xywh, config.spatial_context)
+
+
+def crop_spatial_inputs(weights, frame, windows_xywh, config, valid_size_wh=None):
+    """``crop`` mode: [B, G, G, C1+C2+C3] Spatial Net inputs from per-window crops."""
+
+    def chunk_inputs(chunk_windows):
+        crops = crop.crop_and_resize(
+            frame, chunk_windows, config.spatial_window_size, valid_size_wh=valid_size_wh
+        )
+        maps = feature_net.apply_frozen(weights, crops, dtype=_compute_dtype(config))
+        return spatial_net.fuse(list(maps), config.spatial_grid)
+
+    return _in_chunks(chunk_inputs, windows_xywh, config.init_chunk)
+
+
+def roi_spatial_inputs(maps, window_xywh, windows_xywh, config):
+    """``roi`` mode: [B, G, G, C1+C2+C3] Spatial Net inputs RoIAligned from the window's maps."""
+    in_window = to_window_pixels(windows_xywh, window_xywh, config.search_size)
+    layers = [_roi_pool(m, in_window, config.spatial_grid, config) for m in maps]
+    return spatial_net.fuse(layers, config.spatial_grid)

@@ -1,0 +1,62 @@
+"""Bounded ring buffers of training samples for the online updates.
+
+The Temporal Net is fine-tuned every few frames on samples from recent frames, and the Spatial
+Net is updated every frame on recent windows (paper 3.2.2 and 3.4). Both draw from a
+fixed-capacity buffer with a ``valid`` mask, so tracking memory stays flat over any sequence
+length and the shapes never change under jit.
+"""
+
+import flax
+import jax
+import jax.numpy as jnp
+
+
+@flax.struct.dataclass
+class SampleMemory:
+    """A ring buffer of (input, label) rows.
+
+    Attributes:
+      inputs: [M, ...] float32 stored inputs (features or fused feature maps).
+      labels: [M, ...] float32 stored labels (IoU or Gaussian maps).
+      valid: [M] bool, rows written so far.
+      write_position: [] int32, row the next write starts at.
+    """
+
+    inputs: jax.Array
+    labels: jax.Array
+    valid: jax.Array
+    write_position: jax.Array
+
+
+def empty(capacity, input_shape, label_shape=()):
+    """An empty buffer of ``capacity`` rows of the given per-row shapes (float32)."""
+    return SampleMemory(
+        inputs=jnp.zeros((capacity, *input_shape), jnp.float32),
+        labels=jnp.zeros((capacity, *label_shape), jnp.float32),
+        valid=jnp.zeros((capacity,), bool),
+        write_position=jnp.zeros((), jnp.int32),
+    )
+
+
+def write(memory, inputs, labels):
+    """Writes n rows at the write position, wrapping around; the oldest rows are overwritten.
+
+    Args:
+      memory: the buffer.
+      inputs: [n, ...] rows to store, n <= capacity.
+      labels: [n, ...] their labels.
+
+    Returns:
+      The updated buffer.
+    """
+    capacity = memory.valid.shape[0]
+    count = inputs.shape[0]
+    if count > capacity:
+        raise ValueError(f"cannot write {count} rows into a memory of {capacity}")
+    rows = (memory.write_position + jnp.arange(count)) % capacity
+    return memory.replace(
+        inputs=memory.inputs.at[rows].set(inputs.astype(memory.inputs.dtype)),
+        labels=memory.labels.at[rows].set(labels.astype(memory.labels.dtype)),
+        valid=memory.valid.at[rows].set(True),
+        write_position=(memory.write_position + count) % capacity,
+    )

@@ -1,0 +1,119 @@
+"""Host-side driver: tracks one sequence frame by frame with ``tracker.init`` / ``tracker.step``.
+
+The only host work per frame is reading the frame, one upload, and one ``jax.device_get`` of
+the box (STYLE.md 4). Frames are read lazily, so memory does not grow with sequence length.
+"""
+
+import dataclasses
+import time
+
+import jax
+import numpy as np
+import tqdm
+
+from tsn_jax import datasets, tracker
+
+
+class TrackingError(ValueError):
+    """A sequence cannot be tracked as given (names the sequence and the frame)."""
+
+
+@dataclasses.dataclass
+class TrackResult:
+    """One tracked sequence.
+
+    Attributes:
+      boxes_xywh: [T, 4] float64 boxes, 0-based frame pixels; row 0 is the initial box.
+      scores: [T] float32 confidence per frame (1 on the first frame).
+      failed: [T] bool, frames where the tracker kept the previous box.
+      init_seconds: wall time of ``init`` (first call includes compilation).
+      step_seconds: [T - 1] wall time of each ``step``, synchronised on the box.
+    """
+
+    boxes_xywh: np.ndarray
+    scores: np.ndarray
+    failed: np.ndarray
+    init_seconds: float
+    step_seconds: np.ndarray
+
+    @property
+    def fps(self) -> float:
+        """Frames per second over the steps after the first (which includes compilation)."""
+        steady = self.step_seconds[1:] if len(self.step_seconds) > 1 else self.step_seconds
+        return float(len(steady) / max(np.sum(steady), 1e-9)) if len(steady) else float("nan")
+
+
+def check_frame(frame, expected_shape, sequence_name, index):
+    """Raises TrackingError unless ``frame`` is uint8 [H, W, 3] of the first frame's size."""
+    if frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
+        raise TrackingError(
+            f"{sequence_name}: frame {index} has dtype {frame.dtype} and shape {frame.shape}, "
+            "expected uint8 [H, W, 3]"
+        )
+    if frame.shape != expected_shape:
+        raise TrackingError(
+            f"{sequence_name}: frame {index} is {frame.shape[1]}x{frame.shape[0]} but the first "
+            f"frame is {expected_shape[1]}x{expected_shape[0]}; all frames must have one size"
+        )
+
+
+def track_sequence(weights, sequence, config, seed=0, progress=True, on_frame=None):
+    """Tracks a whole sequence from its initial box.
+
+    Args:
+      weights: Feature Net weights (``weights.FeatureNetWeights``).
+      sequence: a ``datasets.Sequence``.
+      config: TrackerConfig.
+      seed: PRNG seed; the same seed gives the same boxes.
+      progress: show a tqdm bar with frames per second.
+      on_frame: optional callback ``(index, frame, box_xywh)`` called on the host per frame
+        (e.g. a video writer).
+
+    Returns:
+      A TrackResult.
+    """
+    frames = iter(sequence)
+    first = next(frames, None)
+    if first is None:
+        raise TrackingError(f"{sequence.name}: the sequence has no frames")
+    init_box = np.asarray(sequence.init_box_xywh, np.float64)
+    frame_wh = (first.shape[1], first.shape[0])
+    datasets.validate_init_box(init_box, frame_wh, where=f"{sequence.name} frame 0")
+    check_frame(first, first.shape, sequence.name, 0)
+
+    start = time.perf_counter()
+    state = tracker.init(weights, first, init_box.astype(np.float32), jax.random.key(seed), config)
+    jax.block_until_ready(state)
+    init_seconds = time.perf_counter() - start
+
+    # Lists, not arrays of len(sequence): a video's frame count is only an estimate.
+    boxes, scores, failed, step_seconds = [init_box], [1.0], [False], []
+    if on_frame is not None:
+        on_frame(0, first, init_box)
+    bar = tqdm.tqdm(
+        total=len(sequence) - 1, desc=sequence.name, unit="frame", disable=not progress,
+        leave=False,
+    )
+    for index, frame in enumerate(frames, start=1):
+        check_frame(frame, first.shape, sequence.name, index)
+        start = time.perf_counter()
+        state, output = tracker.step(weights, state, frame)
+        box, score, fail = jax.device_get((output.box_xywh, output.score, output.failed))
+        step_seconds.append(time.perf_counter() - start)
+        if not np.all(np.isfinite(box)):
+            raise TrackingError(f"{sequence.name}: non-finite box {box} at frame {index}")
+        boxes.append(np.asarray(box, np.float64))
+        scores.append(float(score))
+        failed.append(bool(fail))
+        if on_frame is not None:
+            on_frame(index, frame, boxes[-1])
+        bar.update(1)
+        bar.set_postfix(fps=f"{1.0 / max(step_seconds[-1], 1e-9):.1f}")
+    bar.close()
+    return TrackResult(
+        np.stack(boxes),
+        np.asarray(scores, np.float32),
+        np.asarray(failed),
+        init_seconds,
+        np.asarray(step_seconds),
+    )

@@ -1,0 +1,384 @@
+"""The TSN tracker: ``init`` on the first frame and ``step`` per frame (paper Algorithm 1).
+
+Both are pure functions of arrays. ``init`` and ``step`` are the jitted public forms; research
+code may call the un-jitted ``init_fn`` / ``step_fn`` inside its own ``jit`` or ``vmap``.
+
+One ``step`` (DESIGN.md "The per-frame step"), with no host round trip inside:
+
+1. 256 proposals from a Gaussian around the last box (wider after failures).
+2. Proposal features (``features.py``: per-proposal crops or one search window + RoIAlign).
+3. Tuple by Lasso over the target pool (Eq. 1); Temporal Net similarities (Eq. 2); top B.
+4. Spatial Net confidence maps of the B candidates' windows; argmax refinement (Eq. 7) and the
+   weighted ensemble (Eq. 8) give the new box.
+5. Failure test: best similarity below ``failure_threshold`` keeps the last box, widens the
+   search and skips every update.
+6. Otherwise: the target pool, the sample memories and the Spatial Net are updated every frame;
+   the Temporal Net is fine-tuned every ``temporal_update_interval`` frames (``lax.cond``).
+"""
+
+import jax
+import jax.numpy as jnp
+
+from tsn_jax import boxes, features, memory, pool, sampling, spatial_net, temporal_net
+from tsn_jax import state as state_lib
+
+
+def temporal_model(config):
+    """The Temporal Net module of a config."""
+    return temporal_net.TemporalNet(
+        hidden=config.temporal_hidden, dropout_rate=config.temporal_dropout
+    )
+
+
+def spatial_model(config):
+    """The Spatial Net module of a config."""
+    return spatial_net.SpatialNet(features=tuple(config.spatial_features))
+
+
+def _optimizers(config):
+    return (
+        temporal_net.make_optimizer(config.temporal_learning_rate, config.momentum),
+        spatial_net.make_optimizer(config.spatial_learning_rate, config.momentum),
+    )
+
+
+class _FrameFeatures:
+    """Feature extraction for one frame, hiding the crop / roi difference from the tracker."""
+
+    def __init__(self, weights, frame, around_xywh, valid_size_wh, config):
+        self.weights, self.frame, self.valid, self.config = weights, frame, valid_size_wh, config
+        if config.proposal_features == "roi":
+            self.window = features.search_window(around_xywh, config)
+            self.maps = features.window_maps(weights, frame, self.window, config, valid_size_wh)
+
+    def of_boxes(self, boxes_xywh):
+        """[N, 4] boxes -> [N, D] unit features."""
+        if self.config.proposal_features == "roi":
+            return features.roi_features(self.maps, self.window, boxes_xywh, self.config)
+        return features.crop_features(
+            self.weights, self.frame, boxes_xywh, self.config, self.valid
+        )
+
+    def spatial_inputs(self, windows_xywh):
+        """[B, 4] Spatial Net windows -> [B, G, G, C] fused conv1-3 maps."""
+        if self.config.proposal_features == "roi":
+            return features.roi_spatial_inputs(self.maps, self.window, windows_xywh, self.config)
+        return features.crop_spatial_inputs(
+            self.weights, self.frame, windows_xywh, self.config, self.valid
+        )
+
+
+def _frame_size(frame, valid_size_wh):
+    if valid_size_wh is None:
+        return jnp.asarray([frame.shape[1], frame.shape[0]], jnp.float32)
+    return jnp.asarray(valid_size_wh, jnp.float32)
+
+
+def _train_spatial(config, params, opt_state, key, windows, num_steps):
+    _, optimizer = _optimizers(config)
+    params, opt_state, _ = spatial_net.train(
+        spatial_model(config),
+        optimizer,
+        params,
+        opt_state,
+        key,
+        windows.inputs,
+        windows.labels,
+        windows.valid,
+        num_steps=num_steps,
+        batch_size=config.spatial_batch_size,
+        weight_decay=config.spatial_weight_decay,
+    )
+    return params, opt_state
+
+
+def _train_temporal(config, params, opt_state, key, samples, candidates, candidates_valid, steps):
+    optimizer, _ = _optimizers(config)
+    params, opt_state, _ = temporal_net.train(
+        temporal_model(config),
+        optimizer,
+        params,
+        opt_state,
+        key,
+        samples.inputs,
+        samples.labels,
+        samples.valid,
+        candidates,
+        candidates_valid,
+        num_steps=steps,
+        batch_size=config.batch_size,
+        k=config.tuple_size,
+        loss_type=config.temporal_loss,
+    )
+    return params, opt_state
+
+
+def init_fn(weights, frame, box_xywh, key, config, valid_size_wh=None):
+    """First frame: trains the Temporal and Spatial Nets and fills the pool and memories.
+
+    Args:
+      weights: Feature Net weights (``weights.FeatureNetWeights``).
+      frame: [H, W, 3] uint8 RGB first frame.
+      box_xywh: [4] float target box, 0-based frame pixels (validated by the caller).
+      key: PRNG key for the whole sequence.
+      config: TrackerConfig (static).
+      valid_size_wh: optional [2] valid size when the frame is padded (batched tracking).
+
+    Returns:
+      The initial TrackerState.
+    """
+    frame_size = _frame_size(frame, valid_size_wh)
+    box = boxes.clip_to_frame(jnp.asarray(box_xywh, jnp.float32), frame_size, config.min_box_size)
+    keys = jax.random.split(key, 8)
+
+    samples, ious = sampling.training_samples(
+        keys[0], box, config.num_init_samples, config.scale_step, frame_size, config.min_box_size
+    )
+    samples = samples.at[0].set(box)
+    ious = ious.at[0].set(1.0)
+    frame_features = _FrameFeatures(weights, frame, box, valid_size_wh, config)
+    sample_features = frame_features.of_boxes(samples)
+    target_pool = pool.init_pool(sample_features[0], config.pool_capacity)
+
+    # Temporal Net (paper 3.2.2): tuples from first-frame samples that overlap the target.
+    t_model = temporal_model(config)
+    t_optimizer, s_optimizer = _optimizers(config)
+    dim = config.feature_size
+    t_params = t_model.init(
+        keys[1], jnp.zeros((1, config.tuple_size, dim)), jnp.zeros((1, dim)), train=False
+    )["params"]
+    t_opt_state = t_optimizer.init(t_params)
+    all_samples = memory.SampleMemory(
+        inputs=sample_features,
+        labels=ious,
+        valid=jnp.ones_like(ious, bool),
+        write_position=jnp.zeros((), jnp.int32),
+    )
+    if config.use_temporal:
+        t_params, t_opt_state = _train_temporal(
+            config,
+            t_params,
+            t_opt_state,
+            keys[2],
+            all_samples,
+            sample_features,
+            ious >= config.positive_iou,
+            config.temporal_init_steps,
+        )
+    keep = jax.random.permutation(keys[3], config.num_init_samples)
+    keep = keep[: min(config.num_init_samples, config.memory_size)]
+    sample_memory = memory.write(
+        memory.empty(config.memory_size, (dim,)), sample_features[keep], ious[keep]
+    )
+
+    # Spatial Net (paper 3.3): windows around boxes with different overlaps, Gaussian labels.
+    num_windows = min(config.spatial_init_samples, config.spatial_memory)
+    candidates = sampling.gaussian_proposals(
+        keys[4],
+        box,
+        num_windows,
+        1.5 * config.proposal_translation_std,
+        1.5 * config.proposal_scale_std,
+        config.scale_step,
+        frame_size,
+        config.min_box_size,
+    )
+    windows_xywh = features.spatial_windows(candidates, config)
+    inputs = frame_features.spatial_inputs(windows_xywh)
+    labels = spatial_net.gaussian_labels(
+        windows_xywh,
+        jnp.broadcast_to(box, windows_xywh.shape),
+        config.spatial_grid,
+        config.spatial_sigma,
+    )
+    s_model = spatial_model(config)
+    s_params = s_model.init(keys[5], inputs[:1])["params"]
+    s_opt_state = s_optimizer.init(s_params)
+    window_memory = memory.write(
+        memory.empty(config.spatial_memory, inputs.shape[1:], labels.shape[1:]), inputs, labels
+    )
+    if config.use_spatial:
+        s_params, s_opt_state = _train_spatial(
+            config, s_params, s_opt_state, keys[6], window_memory, config.spatial_init_steps
+        )
+
+    return state_lib.TrackerState(
+        box_xywh=box,
+        frame_index=jnp.zeros((), jnp.int32),
+        frame_size_wh=frame_size,
+        target_feature=sample_features[0],
+        temporal_params=t_params,
+        temporal_opt_state=t_opt_state,
+        spatial_params=s_params,
+        spatial_opt_state=s_opt_state,
+        target_pool=target_pool,
+        samples=sample_memory,
+        windows=window_memory,
+        search_growth=jnp.ones((), jnp.float32),
+        score=jnp.ones((), jnp.float32),
+        key=keys[7],
+        active=jnp.ones((), bool),
+        config=config,
+    )
+
+
+def _score_proposals(state, proposal_features):
+    """Eq. 1 tuple + Eq. 2 Temporal Net: [N] similarities (all ones without the Temporal Net)."""
+    config = state.config
+    if not config.use_temporal:
+        return jnp.ones(proposal_features.shape[0], jnp.float32)
+    _, tuple_features, _ = pool.learn_tuple(
+        state.target_pool,
+        state.target_feature,
+        config.lasso_lambda,
+        config.tuple_size,
+        config.lasso_iterations,
+    )
+    tuples = jnp.broadcast_to(tuple_features, (proposal_features.shape[0], *tuple_features.shape))
+    return temporal_model(config).apply(
+        {"params": state.temporal_params}, tuples, proposal_features, train=False
+    )
+
+
+def _locate(state, frame_features, proposals, scores):
+    """Top-B candidates -> Spatial refinement (Eq. 7) and ensemble (Eq. 8).
+
+    Returns (box [4], confidence [], windows [B, 4], spatial inputs [B, G, G, C]).
+    """
+    config = state.config
+    top_scores, top = jax.lax.top_k(scores, config.top_candidates)
+    candidates = proposals[top]
+    windows = features.spatial_windows(candidates, config)
+    inputs = frame_features.spatial_inputs(windows)
+    if not config.use_spatial:
+        box = spatial_net.ensemble(candidates, top_scores)
+        return box, top_scores[0], windows, inputs
+    maps = spatial_model(config).apply({"params": state.spatial_params}, inputs)
+    refined, peaks = spatial_net.refine(maps, windows, candidates)
+    box = spatial_net.ensemble(refined, top_scores * peaks)
+    confidence = top_scores[0] if config.use_temporal else jnp.max(peaks)
+    return box, confidence, windows, inputs
+
+
+def _update(state, key, frame_features, proposals, proposal_features, box, confidence, windows,
+            inputs):
+    """Step 6: pool, memories and Spatial Net every frame; Temporal Net every few frames."""
+    config = state.config
+    k_pick, k_spatial, k_temporal = jax.random.split(key, 3)
+    box_feature = frame_features.of_boxes(box[None, :])[0]
+    target_pool = pool.add(state.target_pool, box_feature, confidence)
+
+    pick = jax.random.permutation(k_pick, config.num_proposals)[: config.samples_per_frame]
+    labels = boxes.iou(proposals[pick], box[None, :])
+    samples = memory.write(state.samples, proposal_features[pick], labels)
+
+    window_labels = spatial_net.gaussian_labels(
+        windows, jnp.broadcast_to(box, windows.shape), config.spatial_grid, config.spatial_sigma
+    )
+    window_memory = memory.write(state.windows, inputs, window_labels)
+    s_params, s_opt_state = state.spatial_params, state.spatial_opt_state
+    if config.use_spatial:
+        s_params, s_opt_state = _train_spatial(
+            config, s_params, s_opt_state, k_spatial, window_memory, config.spatial_update_steps
+        )
+
+    t_params, t_opt_state = state.temporal_params, state.temporal_opt_state
+    if config.use_temporal:
+        t_params, t_opt_state = jax.lax.cond(
+            state.frame_index % config.temporal_update_interval == 0,
+            lambda p, o: _train_temporal(
+                config,
+                p,
+                o,
+                k_temporal,
+                samples,
+                target_pool.features,
+                target_pool.valid,
+                config.temporal_update_steps,
+            ),
+            lambda p, o: (p, o),
+            t_params,
+            t_opt_state,
+        )
+    return state.replace(
+        target_feature=box_feature,
+        target_pool=target_pool,
+        samples=samples,
+        windows=window_memory,
+        spatial_params=s_params,
+        spatial_opt_state=s_opt_state,
+        temporal_params=t_params,
+        temporal_opt_state=t_opt_state,
+    )
+
+
+def step_fn(weights, state, frame):
+    """One frame of Algorithm 1.
+
+    Args:
+      weights: Feature Net weights (``weights.FeatureNetWeights``).
+      state: TrackerState from ``init`` or the previous ``step``.
+      frame: [H, W, 3] uint8 RGB frame (the size of the first frame, or padded to the batch's
+        common size with the valid size carried in the state).
+
+    Returns:
+      (new state, StepOutput). A state whose ``active`` flag is False is returned unchanged.
+    """
+    config = state.config
+    frame_index = state.frame_index + 1
+    key = jax.random.fold_in(state.key, frame_index)
+    k_proposals, k_update = jax.random.split(key)
+
+    proposals = sampling.gaussian_proposals(
+        k_proposals,
+        state.box_xywh,
+        config.num_proposals,
+        config.proposal_translation_std * state.search_growth,
+        config.proposal_scale_std,
+        config.scale_step,
+        state.frame_size_wh,
+        config.min_box_size,
+    )
+    # After failures the roi search window grows with the proposal spread.
+    search_around = boxes.scale_about_center(state.box_xywh, state.search_growth)
+    frame_features = _FrameFeatures(weights, frame, search_around, state.frame_size_wh, config)
+    proposal_features = frame_features.of_boxes(proposals)
+    scores = _score_proposals(state, proposal_features)
+    box, confidence, windows, inputs = _locate(state, frame_features, proposals, scores)
+    box = boxes.clip_to_frame(box, state.frame_size_wh, config.min_box_size)
+    failed = confidence < config.failure_threshold
+
+    advanced = state.replace(frame_index=frame_index, score=confidence)
+    tracked = jax.lax.cond(
+        failed,
+        lambda s: s.replace(
+            search_growth=jnp.minimum(
+                s.search_growth * config.failure_search_growth, config.max_search_growth
+            )
+        ),
+        lambda s: _update(
+            s.replace(box_xywh=box, search_growth=jnp.ones_like(s.search_growth)),
+            k_update,
+            frame_features,
+            proposals,
+            proposal_features,
+            box,
+            confidence,
+            windows,
+            inputs,
+        ),
+        advanced,
+    )
+    new_state = jax.tree.map(
+        lambda new, old: jnp.where(state.active, new, old), tracked, state
+    )
+    output = state_lib.StepOutput(
+        box_xywh=new_state.box_xywh, score=confidence, failed=failed & state.active
+    )
+    return new_state, output
+
+
+init = jax.jit(init_fn, static_argnames=("config",))
+init.__doc__ = init_fn.__doc__
+step = jax.jit(step_fn, donate_argnums=(1,))
+step.__doc__ = step_fn.__doc__

@@ -1,0 +1,56 @@
+"""Writes a tracking video: each frame with the predicted box (and the ground truth if known)."""
+
+import pathlib
+
+import cv2
+import numpy as np
+
+PREDICTION_BGR = (0, 255, 0)
+GROUNDTRUTH_BGR = (0, 0, 255)
+
+
+def _draw(image_bgr, box_xywh, colour):
+    if not np.all(np.isfinite(box_xywh)):
+        return
+    x, y, w, h = box_xywh
+    cv2.rectangle(
+        image_bgr, (int(round(x)), int(round(y))), (int(round(x + w)), int(round(y + h))), colour, 2
+    )
+
+
+class VideoWriter:
+    """An mp4 of frames with boxes; call it per frame, then ``close()``.
+
+    Args:
+      path: output ``.mp4`` path (its folder is created).
+      groundtruth_xywh: optional [T, 4] 0-based boxes drawn in red (NaN rows skipped).
+      fps: frame rate of the video.
+    """
+
+    def __init__(self, path, groundtruth_xywh=None, fps=25.0):
+        self.path = pathlib.Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.groundtruth = groundtruth_xywh
+        self.fps = fps
+        self._writer = None
+
+    def __call__(self, index, frame_rgb, box_xywh):
+        """Draws frame ``index`` ([H, W, 3] uint8 RGB) with its 0-based xywh box."""
+        image = cv2.cvtColor(frame_rgb, cv2.COLOR_RGB2BGR)
+        if self.groundtruth is not None and index < len(self.groundtruth):
+            _draw(image, self.groundtruth[index], GROUNDTRUTH_BGR)
+        _draw(image, box_xywh, PREDICTION_BGR)
+        cv2.putText(image, f"#{index + 1}", (8, 24), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (255, 255, 0), 2)
+        if self._writer is None:
+            size = (image.shape[1], image.shape[0])
+            self._writer = cv2.VideoWriter(
+                str(self.path), cv2.VideoWriter_fourcc(*"mp4v"), self.fps, size
+            )
+            if not self._writer.isOpened():
+                raise OSError(f"OpenCV cannot write the video {self.path}")
+        self._writer.write(image)
+
+    def close(self):
+        if self._writer is not None:
+            self._writer.release()
+            self._writer = None
