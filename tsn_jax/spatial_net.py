@@ -1,0 +1,201 @@
+"""Spatial Net (paper 3.3, Eqs. 3-8): a confidence map over a candidate's window.
+
+Input: the conv1, conv2 and conv3 maps of a window around a candidate (the candidate with
+``spatial_context`` times its side), each resized to one G x G grid, scaled to unit RMS per
+layer and concatenated (``fuse``). Three convolutions (ReLU, ReLU, sigmoid; Eqs. 3-4) give a
+G x G confidence map. Training (Eq. 5): squared error against a Gaussian label centred on the
+target (sigma proportional to the target size) plus ``weight_decay * ||theta||^2``, SGD with
+momentum (Eq. 6). Refinement (Eq. 7) moves each candidate's centre to the map's argmax; the
+final box is the weighted ensemble of the refined candidates (Eq. 8).
+
+Grid convention: cell (i, j) of a window [x, y, w, h] covers x + j * w / G .. x + (j + 1) * w / G
+(columns) and likewise rows; its centre is x + (j + 0.5) * w / G.
+"""
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import optax
+
+
+class SpatialNet(nn.Module):
+    """Fused conv1-3 maps [B, G, G, C] -> confidence maps [B, G, G] in (0, 1).
+
+    Attributes:
+      features: channels of the two hidden 3x3 convolutions; the last layer is a 3x3 conv to
+        one channel with a sigmoid.
+    """
+
+    features: tuple = (64, 32)
+
+    @nn.compact
+    def __call__(self, inputs):
+        x = inputs
+        for index, width in enumerate(self.features):
+            x = nn.relu(nn.Conv(width, (3, 3), padding="SAME", name=f"conv{index + 1}")(x))
+        x = nn.Conv(1, (3, 3), padding="SAME", name=f"conv{len(self.features) + 1}")(x)
+        return nn.sigmoid(x[..., 0])
+
+
+def fuse(maps, grid):
+    """Resizes feature maps to one grid, scales each layer to unit RMS and concatenates them.
+
+    Args:
+      maps: list of [B, h_i, w_i, C_i] float maps (conv1, conv2, conv3 of the same windows).
+      grid: G, the output side.
+
+    Returns:
+      [B, G, G, sum C_i] float32. Each layer is divided by its root-mean-square per window, so
+      layers of very different magnitudes contribute alike.
+    """
+    fused = []
+    for layer in maps:
+        layer = layer.astype(jnp.float32)
+        if layer.shape[1:3] != (grid, grid):
+            layer = jax.image.resize(
+                layer, (layer.shape[0], grid, grid, layer.shape[3]), method="linear"
+            )
+        rms = jnp.sqrt(jnp.mean(jnp.square(layer), axis=(1, 2, 3), keepdims=True))
+        fused.append(layer / jnp.maximum(rms, 1e-6))
+    return jnp.concatenate(fused, axis=-1)
+
+
+def cell_centers(windows_xywh, grid):
+    """Centres of the grid cells of [B, 4] windows: (xs [B, G], ys [B, G]) frame pixels."""
+    offsets = (jnp.arange(grid, dtype=jnp.float32) + 0.5) / grid
+    xs = windows_xywh[:, 0:1] + offsets[None, :] * windows_xywh[:, 2:3]
+    ys = windows_xywh[:, 1:2] + offsets[None, :] * windows_xywh[:, 3:4]
+    return xs, ys
+
+
+def gaussian_labels(windows_xywh, targets_xywh, grid, sigma_factor):
+    """Soft labels: a Gaussian on each window's grid centred on its target.
+
+    Args:
+      windows_xywh: [B, 4] windows, frame pixels.
+      targets_xywh: [B, 4] target boxes, frame pixels.
+      grid: G.
+      sigma_factor: sigma = sigma_factor * target width (x) and height (y).
+
+    Returns:
+      [B, G, G] float32 labels in [0, 1]; rows are y, columns x.
+    """
+    xs, ys = cell_centers(windows_xywh, grid)
+    centre_x = targets_xywh[:, 0:1] + targets_xywh[:, 2:3] / 2
+    centre_y = targets_xywh[:, 1:2] + targets_xywh[:, 3:4] / 2
+    sigma_x = sigma_factor * targets_xywh[:, 2:3]
+    sigma_y = sigma_factor * targets_xywh[:, 3:4]
+    gx = jnp.exp(-jnp.square(xs - centre_x) / (2 * jnp.square(sigma_x)))
+    gy = jnp.exp(-jnp.square(ys - centre_y) / (2 * jnp.square(sigma_y)))
+    return gy[:, :, None] * gx[:, None, :]
+
+
+def loss(params, maps, labels, weight_decay):
+    """Eq. 5: mean over windows of the summed squared map error + weight_decay * ||params||^2."""
+    data = jnp.mean(jnp.sum(jnp.square(maps - labels), axis=(1, 2)))
+    decay = sum(jnp.sum(jnp.square(p)) for p in jax.tree.leaves(params))
+    return data + weight_decay * decay
+
+
+def make_optimizer(learning_rate, momentum):
+    """SGD with momentum (Eq. 6)."""
+    return optax.sgd(learning_rate, momentum=momentum)
+
+
+def train_step(model, optimizer, params, opt_state, batch, weight_decay):
+    """One SGD step on a batch (inputs [B, G, G, C], labels [B, G, G]) -> (params, opt_state, loss)."""
+    inputs, labels = batch
+    value, grads = jax.value_and_grad(
+        lambda p: loss(p, model.apply({"params": p}, inputs), labels, weight_decay)
+    )(params)
+    updates, opt_state = optimizer.update(grads, opt_state, params)
+    return optax.apply_updates(params, updates), opt_state, value
+
+
+def train(
+    model,
+    optimizer,
+    params,
+    opt_state,
+    key,
+    inputs,
+    labels,
+    valid,
+    *,
+    num_steps,
+    batch_size,
+    weight_decay,
+):
+    """``num_steps`` SGD steps on minibatches of valid memory entries, in one ``lax.scan``.
+
+    Args:
+      model, optimizer, params, opt_state: as in ``train_step``.
+      key: PRNG key for drawing minibatches.
+      inputs: [S, G, G, C] fused maps; labels: [S, G, G]; valid: [S] bool.
+      num_steps, batch_size: static ints.
+      weight_decay: lambda of Eq. 5.
+
+    Returns:
+      (params, opt_state, losses [num_steps]).
+    """
+    inputs, labels, valid = jnp.asarray(inputs), jnp.asarray(labels), jnp.asarray(valid)
+    valid = valid | ((jnp.arange(valid.shape[0]) == 0) & ~jnp.any(valid))
+    logits = jnp.where(valid, 0.0, -jnp.inf)
+
+    def one_step(carry, step_key):
+        p, o = carry
+        picked = jax.random.categorical(step_key, logits, shape=(batch_size,))
+        p, o, value = train_step(
+            model, optimizer, p, o, (inputs[picked], labels[picked]), weight_decay
+        )
+        return (p, o), value
+
+    (params, opt_state), losses = jax.lax.scan(
+        one_step, (params, opt_state), jax.random.split(key, num_steps)
+    )
+    return params, opt_state, losses
+
+
+def refine(maps, windows_xywh, boxes_xywh):
+    """Eq. 7: moves each candidate's centre to the peak of its confidence map.
+
+    Args:
+      maps: [B, G, G] confidence maps.
+      windows_xywh: [B, 4] the windows the maps cover, frame pixels.
+      boxes_xywh: [B, 4] the candidates; their sizes are kept.
+
+    Returns:
+      (refined boxes [B, 4], peak values [B]).
+    """
+    num, grid, _ = maps.shape
+    flat = maps.reshape(num, -1)
+    index = jnp.argmax(flat, axis=1)
+    peaks = jnp.take_along_axis(flat, index[:, None], axis=1)[:, 0]
+    xs, ys = cell_centers(windows_xywh, grid)
+    centre_x = jnp.take_along_axis(xs, (index % grid)[:, None], axis=1)[:, 0]
+    centre_y = jnp.take_along_axis(ys, (index // grid)[:, None], axis=1)[:, 0]
+    refined = jnp.stack(
+        [
+            centre_x - boxes_xywh[:, 2] / 2,
+            centre_y - boxes_xywh[:, 3] / 2,
+            boxes_xywh[:, 2],
+            boxes_xywh[:, 3],
+        ],
+        axis=-1,
+    )
+    return refined, peaks
+
+
+def ensemble(boxes_xywh, weights):
+    """Eq. 8: sum_k pi_k * box_k with pi = weights / sum(weights) (uniform if they sum to 0).
+
+    Args:
+      boxes_xywh: [B, 4]; weights: [B] non-negative importances.
+
+    Returns:
+      [4] box.
+    """
+    weights = jnp.maximum(weights, 0.0)
+    total = jnp.sum(weights)
+    pi = jnp.where(total > 0, weights / jnp.maximum(total, 1e-12), 1.0 / weights.shape[0])
+    return jnp.sum(pi[:, None] * boxes_xywh, axis=0)

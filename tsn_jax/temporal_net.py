@@ -1,0 +1,154 @@
+"""Temporal Net (paper 3.2.2, Eq. 2): similarity of a proposal to a tuple of past targets.
+
+Input: the K tuple features and one proposal feature, concatenated ((K + 1) * D values).
+FC ``hidden`` -> ReLU -> dropout -> FC ``hidden`` -> ReLU -> dropout -> FC 1 -> sigmoid.
+Trained online to regress the IoU of the proposal with the target (L1 loss, L2 as the
+paper's ablation) with optax SGD + momentum. Training is a pure function of
+``(params, opt_state, batch, key)`` (``train_step``); ``train`` runs many steps in one
+``lax.scan``, drawing its minibatches from a sample memory on device.
+"""
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import optax
+
+
+class TemporalNet(nn.Module):
+    """Tuple + proposal -> similarity in (0, 1).
+
+    Attributes:
+      hidden: width of the two hidden layers (paper: 512).
+      dropout_rate: dropout after each hidden layer while training (paper: 0.5).
+    """
+
+    hidden: int = 512
+    dropout_rate: float = 0.5
+
+    @nn.compact
+    def __call__(self, tuple_features, proposal_features, *, train):
+        """Scores proposals.
+
+        Args:
+          tuple_features: [B, K, D] float32 features of the tuple (past targets).
+          proposal_features: [B, D] float32 features of the proposals.
+          train: dropout on (needs a ``dropout`` rng) when True, off when False.
+
+        Returns:
+          [B] float32 similarities in (0, 1).
+        """
+        x = jnp.concatenate(
+            [tuple_features.reshape(tuple_features.shape[0], -1), proposal_features], axis=-1
+        )
+        for name in ("fc1", "fc2"):
+            x = nn.relu(nn.Dense(self.hidden, name=name)(x))
+            x = nn.Dropout(self.dropout_rate, deterministic=not train)(x)
+        return nn.sigmoid(nn.Dense(1, name="fc3")(x)[:, 0])
+
+
+def loss(similarities, labels, loss_type="l1"):
+    """Mean L1 (paper) or squared ("l2", the ablation) error of [B] similarities vs [B] labels."""
+    error = similarities - labels
+    if loss_type == "l1":
+        return jnp.mean(jnp.abs(error))
+    if loss_type == "l2":
+        return jnp.mean(jnp.square(error))
+    raise ValueError(f"unknown temporal loss {loss_type!r}; expected 'l1' or 'l2'")
+
+
+def make_optimizer(learning_rate, momentum):
+    """SGD with momentum (paper 4.1)."""
+    return optax.sgd(learning_rate, momentum=momentum)
+
+
+def train_step(model, optimizer, params, opt_state, batch, key, loss_type="l1"):
+    """One SGD step.
+
+    Args:
+      model: a TemporalNet.
+      optimizer: an optax optimizer (``make_optimizer``).
+      params, opt_state: current parameters and optimizer state.
+      batch: (tuples [B, K, D], proposals [B, D], labels [B]).
+      key: PRNG key for dropout.
+      loss_type: "l1" or "l2".
+
+    Returns:
+      (params, opt_state, loss before the step).
+    """
+    tuples, proposals, labels = batch
+
+    def batch_loss(p):
+        predictions = model.apply(
+            {"params": p}, tuples, proposals, train=True, rngs={"dropout": key}
+        )
+        return loss(predictions, labels, loss_type)
+
+    value, grads = jax.value_and_grad(batch_loss)(params)
+    updates, opt_state = optimizer.update(grads, opt_state, params)
+    return optax.apply_updates(params, updates), opt_state, value
+
+
+def _masked_choice(key, valid, shape):
+    """Indices drawn uniformly (with replacement) from the True entries of [N] ``valid``.
+
+    Falls back to index 0 if nothing is valid, so the draw is always well defined.
+    """
+    valid = jnp.asarray(valid)
+    valid = valid | ((jnp.arange(valid.shape[0]) == 0) & ~jnp.any(valid))
+    logits = jnp.where(valid, 0.0, -jnp.inf)
+    return jax.random.categorical(key, logits, shape=shape)
+
+
+def train(
+    model,
+    optimizer,
+    params,
+    opt_state,
+    key,
+    sample_features,
+    sample_labels,
+    sample_valid,
+    tuple_candidates,
+    tuple_valid,
+    *,
+    num_steps,
+    batch_size,
+    k,
+    loss_type="l1",
+):
+    """``num_steps`` SGD steps on minibatches drawn from a sample memory, in one ``lax.scan``.
+
+    Each minibatch takes ``batch_size`` valid samples (features and IoU labels); each sample
+    gets a tuple of ``k`` features drawn from the valid tuple candidates (first frame: samples
+    with IoU >= 0.7; later: the target pool).
+
+    Args:
+      model, optimizer, params, opt_state: as in ``train_step``.
+      key: PRNG key.
+      sample_features: [M, D] float32; sample_labels: [M] IoU labels; sample_valid: [M] bool.
+      tuple_candidates: [P, D] float32; tuple_valid: [P] bool.
+      num_steps, batch_size, k: static ints.
+      loss_type: "l1" or "l2".
+
+    Returns:
+      (params, opt_state, losses [num_steps]).
+    """
+
+    sample_features, sample_labels, sample_valid, tuple_candidates, tuple_valid = (
+        jnp.asarray(x)
+        for x in (sample_features, sample_labels, sample_valid, tuple_candidates, tuple_valid)
+    )
+
+    def one_step(carry, step_key):
+        p, o = carry
+        k_samples, k_tuples, k_dropout = jax.random.split(step_key, 3)
+        picked = _masked_choice(k_samples, sample_valid, (batch_size,))
+        members = _masked_choice(k_tuples, tuple_valid, (batch_size, k))
+        batch = (tuple_candidates[members], sample_features[picked], sample_labels[picked])
+        p, o, value = train_step(model, optimizer, p, o, batch, k_dropout, loss_type)
+        return (p, o), value
+
+    (params, opt_state), losses = jax.lax.scan(
+        one_step, (params, opt_state), jax.random.split(key, num_steps)
+    )
+    return params, opt_state, losses
