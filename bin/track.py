@@ -9,7 +9,6 @@ finishes, atomically; a rerun skips finished sequences unless ``--overwrite``. W
 the end prints the OTB table and writes ``summary.json`` and success/precision plots.
 """
 
-import json
 import os
 import pathlib
 
@@ -59,8 +58,10 @@ def resolve_weights(path, arch, allow_random, seed=0):
       FileNotFoundError: no weight file and random weights not allowed.
       ValueError: the file holds another architecture than ``arch``.
     """
-    path = path or os.environ.get("TSN_WEIGHTS") or (
-        str(DEFAULT_WEIGHTS) if DEFAULT_WEIGHTS.exists() else None
+    path = (
+        path
+        or os.environ.get("TSN_WEIGHTS")
+        or (str(DEFAULT_WEIGHTS) if DEFAULT_WEIGHTS.exists() else None)
     )
     if path is None:
         if not allow_random:
@@ -77,7 +78,7 @@ def resolve_weights(path, arch, allow_random, seed=0):
     return loaded, str(path)
 
 
-def _sequences():
+def sequences_from_flags():
     """The sequences the flags ask for."""
     chosen = sum(bool(x) for x in (_DATASET_DIR.value, _VIDEO.value, _DEMO.value))
     if chosen != 1:
@@ -121,42 +122,35 @@ def main(argv):
         _WEIGHTS.value, config.feature_net, _ALLOW_RANDOM_WEIGHTS.value, _SEED.value
     )
     output_dir = pathlib.Path(_OUTPUT_DIR.value)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    sequences = _sequences()
-    timings = {}
-    for sequence in sequences:
-        result_path = output_dir / f"{sequence.name}.txt"
-        if result_path.exists() and not _OVERWRITE.value:
-            print(f"{sequence.name}: results exist at {result_path}, skipped (--overwrite redoes)")
-            continue
+    sequences = sequences_from_flags()
+
+    def track_one(sequence):
         writer = None
         if _VISUALIZE.value:
             writer = visualize.VideoWriter(
                 output_dir / "videos" / f"{sequence.name}.mp4", sequence.groundtruth_xywh
             )
         try:
-            result = run.track_sequence(
-                weights, sequence, config, seed=_SEED.value, progress=_PROGRESS.value,
+            return run.track_sequence(
+                weights,
+                sequence,
+                config,
+                seed=_SEED.value,
+                progress=_PROGRESS.value,
                 on_frame=writer,
             )
         finally:
             if writer is not None:
                 writer.close()
-        results.write_results(result_path, result.boxes_xywh)
-        timings[sequence.name] = {
-            "frames": len(result.boxes_xywh),
-            "init_seconds": result.init_seconds,
-            "fps": result.fps,
-            "failed_frames": int(result.failed.sum()),
-        }
-        print(
-            f"{sequence.name}: {len(result.boxes_xywh)} frames, init {result.init_seconds:.1f} s, "
-            f"{result.fps:.2f} fps, {int(result.failed.sum())} failed frames -> {result_path}"
-            + (f", video {writer.path}" if writer is not None else "")
-        )
-    if timings:
-        with open(output_dir / "timings.json", "w") as f:
-            json.dump({"weights": weights_source, "sequences": timings}, f, indent=1)
+                print(f"{sequence.name}: video written to {writer.path}")
+
+    run.track_all(
+        sequences,
+        track_one,
+        output_dir,
+        overwrite=_OVERWRITE.value,
+        info={"weights": weights_source, "seed": _SEED.value, "config": repr(config)},
+    )
     _evaluate(sequences, output_dir)
 
 

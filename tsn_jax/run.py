@@ -5,13 +5,15 @@ the box (STYLE.md 4). Frames are read lazily, so memory does not grow with seque
 """
 
 import dataclasses
+import json
+import pathlib
 import time
 
 import jax
 import numpy as np
 import tqdm
 
-from tsn_jax import datasets, tracker
+from tsn_jax import datasets, results, tracker
 
 
 class TrackingError(ValueError):
@@ -91,7 +93,10 @@ def track_sequence(weights, sequence, config, seed=0, progress=True, on_frame=No
     if on_frame is not None:
         on_frame(0, first, init_box)
     bar = tqdm.tqdm(
-        total=len(sequence) - 1, desc=sequence.name, unit="frame", disable=not progress,
+        total=len(sequence) - 1,
+        desc=sequence.name,
+        unit="frame",
+        disable=not progress,
         leave=False,
     )
     for index, frame in enumerate(frames, start=1):
@@ -117,3 +122,60 @@ def track_sequence(weights, sequence, config, seed=0, progress=True, on_frame=No
         init_seconds,
         np.asarray(step_seconds),
     )
+
+
+def read_timings(path):
+    """The timings.json of a results folder as a dict ({} when missing or unreadable)."""
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+
+
+def track_all(sequences, track_one, output_dir, overwrite=False, info=None):
+    """Tracks sequences one by one into ``output_dir``, resumably.
+
+    Each sequence's boxes are written to ``<output_dir>/<name>.txt`` (OTB format, 1-based) as
+    soon as it finishes, atomically, and its timing is merged into ``timings.json``; a sequence
+    whose result file exists is skipped unless ``overwrite``, so an interrupted run loses only
+    the sequence in progress.
+
+    Args:
+      sequences: ``datasets.Sequence`` objects.
+      track_one: ``sequence -> TrackResult``.
+      output_dir: results folder (created).
+      overwrite: re-track sequences that already have results.
+      info: extra JSON-able facts stored in timings.json (weights, config, ...).
+
+    Returns:
+      {name: timing dict} of every sequence with results (this run's and earlier runs').
+    """
+    output_dir = pathlib.Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    timings_path = output_dir / "timings.json"
+    for sequence in sequences:
+        result_path = output_dir / f"{sequence.name}.txt"
+        if result_path.exists() and not overwrite:
+            print(f"{sequence.name}: results exist at {result_path}, skipped (--overwrite redoes)")
+            continue
+        result = track_one(sequence)
+        results.write_results(result_path, result.boxes_xywh)
+        timing = {
+            "frames": len(result.boxes_xywh),
+            "init_seconds": result.init_seconds,
+            "fps": result.fps,
+            # Steps after the first (which includes compilation), for pooled fps.
+            "steady_frames": max(len(result.step_seconds) - 1, 0),
+            "steady_seconds": float(np.sum(result.step_seconds[1:])),
+            "failed_frames": int(result.failed.sum()),
+        }
+        timings = read_timings(timings_path)
+        timings.setdefault("sequences", {})[sequence.name] = timing
+        timings.update(info or {})
+        results.atomic_write_text(timings_path, json.dumps(timings, indent=1))
+        print(
+            f"{sequence.name}: {timing['frames']} frames, init {result.init_seconds:.1f} s, "
+            f"{result.fps:.2f} fps, {timing['failed_frames']} failed frames -> {result_path}"
+        )
+    return read_timings(timings_path).get("sequences", {})

@@ -1,0 +1,182 @@
+"""Tests for bin/evaluate.py: evaluate_dir on a hand-built OTB folder and on the real sequences.
+
+The reference numbers are computed here, in float64 NumPy, from the text files themselves (own
+parser, explicit IoU and centre formulas), independently of tsn_jax.metrics and tsn_jax.results.
+"""
+
+import json
+import logging
+import os
+import pathlib
+import re
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+from bin import evaluate
+from tsn_jax import metrics, results
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+
+
+def _parse(path):
+    """Rows of a 1-based x,y,w,h text file -> [T, 4] float64 (origin kept: it cancels out)."""
+    lines = pathlib.Path(path).read_text().strip().splitlines()
+    return np.array([[float(v) for v in re.split(r"[,\s]+", ln.strip())] for ln in lines])
+
+
+def _reference(predicted, groundtruth):
+    """(auc, prec@20, op50, cle, success[21], precision[51], frames) from the OTB definitions."""
+    valid = np.isfinite(groundtruth).all(1) & (groundtruth[:, 2] > 0) & (groundtruth[:, 3] > 0)
+    p, g = predicted[valid], groundtruth[valid]
+    iw = np.maximum(
+        0, np.minimum(p[:, 0] + p[:, 2], g[:, 0] + g[:, 2]) - np.maximum(p[:, 0], g[:, 0])
+    )
+    ih = np.maximum(
+        0, np.minimum(p[:, 1] + p[:, 3], g[:, 1] + g[:, 3]) - np.maximum(p[:, 1], g[:, 1])
+    )
+    inter = iw * ih
+    iou = inter / (p[:, 2] * p[:, 3] + g[:, 2] * g[:, 3] - inter)
+    err = np.hypot(
+        p[:, 0] + p[:, 2] / 2 - g[:, 0] - g[:, 2] / 2, p[:, 1] + p[:, 3] / 2 - g[:, 1] - g[:, 3] / 2
+    )
+    success = np.array([np.mean(iou > t) for t in np.linspace(0, 1, 21)])
+    precision = np.array([np.mean(err <= t) for t in range(51)])
+    return (
+        success.mean(),
+        precision[20],
+        np.mean(iou > 0.5),
+        err.mean(),
+        success,
+        precision,
+        len(iou),
+    )
+
+
+def _write_sequence(root, name, groundtruth_one_based, size_wh=(48, 32)):
+    folder = root / name
+    (folder / "img").mkdir(parents=True)
+    for i in range(len(groundtruth_one_based)):
+        image = np.full((size_wh[1], size_wh[0], 3), 40 * i % 255, dtype=np.uint8)
+        assert cv2.imwrite(str(folder / "img" / f"{i + 1:04d}.jpg"), image)
+    text = "".join(",".join(f"{v:g}" for v in row) + "\n" for row in groundtruth_one_based)
+    (folder / "groundtruth_rect.txt").write_text(text.replace("nan", "NaN"))
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    """Dataset with seq_a, seq_b (a NaN row) and seq_c; result files for seq_a and seq_b."""
+    dataset = tmp_path / "dataset"
+    gt_a = np.array([[5, 5, 10, 8], [6, 5, 10, 8], [8, 6, 10, 8], [9, 7, 11, 9], [10, 8, 12, 9.0]])
+    gt_b = np.array([[20, 10, 6, 6], [21, 10, 6, 6], [np.nan] * 4, [23, 11, 6, 6.0]])
+    gt_c = np.array([[1, 1, 4, 4], [2, 2, 4, 4.0]])
+    _write_sequence(dataset, "seq_a", gt_a)
+    _write_sequence(dataset, "seq_b", gt_b)
+    _write_sequence(dataset, "seq_c", gt_c)
+    out = tmp_path / "my_tracker"
+    out.mkdir()
+    # Result text written by hand, 1-based like OTB, with a tab-separated file among them.
+    pred_a = gt_a + np.array(
+        [[0, 0, 0, 0], [1, 0, 0, 0], [3, 2, 0, 0], [30, 0, 0, 0], [1, 1, 2, 2.0]]
+    )
+    pred_b = np.array([[20, 10, 6, 6], [25, 12, 7, 5], [0, 0, 3, 3], [23.5, 11, 6, 6.0]])
+    (out / "seq_a.txt").write_text("".join(",".join(map(str, r)) + "\n" for r in pred_a))
+    (out / "seq_b.txt").write_text("".join("\t".join(map(str, r)) + "\n" for r in pred_b))
+    return dataset, out, {"seq_a": (pred_a, gt_a), "seq_b": (pred_b, gt_b)}
+
+
+def test_evaluate_dir_tiny(tiny, caplog):
+    dataset, out, pairs = tiny
+    with caplog.at_level(logging.WARNING):
+        scored, overall = evaluate.evaluate_dir(dataset, out)
+    assert "seq_c" in caplog.text  # the missing result file is named.
+    assert list(scored) == ["seq_a", "seq_b"]
+    for name, (pred, gt) in pairs.items():
+        auc, prec20, op50, cle, success, precision, frames = _reference(pred, gt)
+        s = scored[name]
+        np.testing.assert_allclose(s.success_curve, success, atol=1e-12)
+        np.testing.assert_allclose(s.precision_curve, precision, atol=1e-12)
+        assert (s.auc, s.precision20, s.op50, s.num_frames) == pytest.approx(
+            (auc, prec20, op50, frames), abs=1e-12
+        )
+        assert s.cle == pytest.approx(cle, rel=1e-12)
+    assert scored["seq_b"].num_frames == 3  # the NaN row is skipped.
+    refs = [_reference(*pairs[n]) for n in ("seq_a", "seq_b")]
+    assert overall.auc == pytest.approx(np.mean([r[0] for r in refs]), abs=1e-12)
+    assert overall.cle == pytest.approx(np.mean([r[3] for r in refs]), rel=1e-12)
+
+    summary = json.loads((out / "summary.json").read_text())
+    assert set(summary["sequences"]) == {"seq_a", "seq_b"}
+    assert summary["overall"]["auc"] == pytest.approx(overall.auc, abs=1e-12)
+    assert summary["sequences"]["seq_a"]["cle"] == pytest.approx(scored["seq_a"].cle)
+    for png in ("success_plot.png", "precision_plot.png"):
+        assert (out / png).stat().st_size > 1000
+    assert not list(out.glob("*.tmp"))
+
+
+def test_evaluate_dir_names_and_errors(tiny, tmp_path):
+    dataset, out, _ = tiny
+    scored, _ = evaluate.evaluate_dir(dataset, out, names=["seq_b"])
+    assert list(scored) == ["seq_b"]
+    with pytest.raises(evaluate.EvaluateError, match="no result file"):
+        evaluate.evaluate_dir(dataset, out, names=["seq_c"])
+    (out / "seq_a.txt").write_text("1,2,3,4\n")
+    with pytest.raises(evaluate.EvaluateError, match=r"seq_a\.txt.*1 predicted boxes but 5"):
+        evaluate.evaluate_dir(dataset, out)
+    (out / "seq_a.txt").write_text("1,2,3,4\n1,2,3\n")
+    with pytest.raises(results.ResultsError, match=r"seq_a\.txt:2"):
+        evaluate.evaluate_dir(dataset, out)
+
+
+def test_command_line(tiny):
+    dataset, out, _ = tiny
+    env = dict(os.environ, JAX_PLATFORMS="cpu")
+    proc = subprocess.run(
+        [sys.executable, "-m", "bin.evaluate", f"--dataset_dir={dataset}", f"--results_dir={out}"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].split()[:2] == ["sequence", "frames"]
+    assert any(line.startswith("overall") for line in lines)
+    assert "seq_c" in proc.stderr
+    assert (out / "summary.json").is_file()
+
+
+def test_real_sequences_with_perturbed_groundtruth(data_dir, tmp_path):
+    """Ground truth shifted and rescaled as results: matches the reference to 3 decimals."""
+    names = sorted(p.name for p in data_dir.iterdir() if (p / "img").is_dir())
+    assert len(names) >= 15
+    expected = {}
+    for k, name in enumerate(names):
+        gt = _parse(data_dir / name / "groundtruth_rect.txt")
+        perturbed = gt + np.array([3.0 + k % 4, -2.0, 0.1 * gt[0, 2], -0.05 * gt[0, 3]])
+        results.write_results(tmp_path / f"{name}.txt", perturbed - np.array([1, 1, 0, 0]))
+        # Reference from the text as written (4 decimals), parsed here.
+        expected[name] = _reference(_parse(tmp_path / f"{name}.txt"), gt)
+    scored, overall = evaluate.evaluate_dir(data_dir, tmp_path, plot_name="perturbed")
+    assert sorted(scored) == names
+    for name, (auc, prec20, op50, cle, *_, frames) in expected.items():
+        s = scored[name]
+        assert s.num_frames == frames
+        np.testing.assert_allclose(
+            [s.auc, s.precision20, s.op50, s.cle], [auc, prec20, op50, cle], rtol=0, atol=5e-4
+        )
+    ref = np.array([v[:4] for v in expected.values()])
+    np.testing.assert_allclose(
+        [overall.auc, overall.cle],
+        [np.mean([v[4] for v in expected.values()], axis=0).mean(), ref[:, 3].mean()],
+        rtol=0,
+        atol=5e-4,
+    )
+    assert overall.num_frames == sum(v[6] for v in expected.values())
+    assert scored["uav123_car14"].num_frames == 443 - 25  # its NaN rows are skipped.
+    assert 0.3 < overall.auc < 0.95  # the perturbation leaves a non-trivial score.
+    assert metrics.format_table(scored, overall).splitlines()[-1].startswith("overall")

@@ -1,0 +1,236 @@
+"""OTB one-pass evaluation (OPE): success and precision curves, AUC, precision@20, OP50, CLE.
+
+The definitions follow the OTB benchmark (Wu et al., "Object Tracking Benchmark", TPAMI 2015),
+which the paper's OTB50/OTB100 results (section 4.4) use:
+
+* Success curve: for each of the 21 IoU thresholds ``t = 0, 0.05, ..., 1`` the fraction of
+  frames whose IoU with the ground truth is ``> t``; its AUC is the mean of the 21 values.
+* Precision curve: for each centre-error threshold ``t = 0, 1, ..., 50`` pixels the fraction of
+  frames whose centre location error is ``<= t``; precision@20 is the value at 20 px.
+* OP50: the fraction of frames with IoU ``> 0.5`` (equal to the success curve at 0.5).
+* CLE: the mean centre location error in pixels.
+
+IoU is the continuous-area IoU of :func:`tsn_jax.boxes.iou` (area ``w * h``, no ``+1``) and
+centres are ``(x + w / 2, y + h / 2)`` (:func:`tsn_jax.boxes.center_distance`); both do not
+depend on the 0/1-based origin. Host-side NumPy, float64.
+
+Frames whose ground truth is non-finite (``NaN`` rows: target absent) or has ``w <= 0`` or
+``h <= 0`` are skipped. A predicted box with a non-finite value is a failure: IoU 0 and an
+infinite centre error, so it never counts as a success at any threshold.
+"""
+
+import dataclasses
+import json
+import math
+
+import numpy as np
+
+from tsn_jax import boxes, results
+
+SUCCESS_THRESHOLDS = np.linspace(0.0, 1.0, 21)
+PRECISION_THRESHOLDS = np.arange(0, 51).astype(np.float64)
+_PRECISION_AT = 20  # pixels; PRECISION_THRESHOLDS[20] == 20.
+_OP_INDEX = 10  # SUCCESS_THRESHOLDS[10] == 0.5 exactly.
+
+
+@dataclasses.dataclass(frozen=True)
+class SequenceScore:
+    """OTB scores of one sequence (or an aggregate of several).
+
+    Attributes:
+      success_curve: [21] float64, fraction of frames with IoU > SUCCESS_THRESHOLDS[i].
+      precision_curve: [51] float64, fraction of frames with centre error <= i pixels.
+      auc: mean of ``success_curve``, in [0, 1].
+      precision20: ``precision_curve[20]``, in [0, 1].
+      op50: fraction of frames with IoU > 0.5, in [0, 1].
+      cle: mean centre location error in pixels over the frames with a finite prediction
+        (NaN when there is none).
+      num_frames: number of frames scored (ground truth valid).
+    """
+
+    success_curve: np.ndarray
+    precision_curve: np.ndarray
+    auc: float
+    precision20: float
+    op50: float
+    cle: float
+    num_frames: int
+
+    def to_dict(self):
+        """A JSON-ready dict: curves as lists, non-finite numbers as ``None``."""
+        return {
+            "success_curve": [_json_float(v) for v in self.success_curve],
+            "precision_curve": [_json_float(v) for v in self.precision_curve],
+            "auc": _json_float(self.auc),
+            "precision20": _json_float(self.precision20),
+            "op50": _json_float(self.op50),
+            "cle": _json_float(self.cle),
+            "num_frames": int(self.num_frames),
+        }
+
+
+def _json_float(value):
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _as_boxes(array, what):
+    array = np.asarray(array, dtype=np.float64)
+    if array.ndim != 2 or array.shape[1] != 4:
+        raise ValueError(f"{what} boxes must be [T, 4] xywh, got shape {array.shape}")
+    return array
+
+
+def frame_errors(predicted_xywh, groundtruth_xywh):
+    """Per-frame IoU and centre error over the frames with valid ground truth.
+
+    Args:
+      predicted_xywh: [T, 4] float xywh predicted boxes in frame pixels (any origin, the same as
+        the ground truth's).
+      groundtruth_xywh: [T, 4] float xywh ground truth; invalid rows are skipped.
+
+    Returns:
+      (iou, center_error, valid): [T'] float64 IoU (0 for a non-finite prediction), [T'] float64
+      centre error in pixels (``inf`` for a non-finite prediction), both over the T' valid frames
+      in order, and the [T] bool mask of valid ground-truth frames.
+
+    Raises:
+      ValueError: the arrays are not [T, 4] or their frame counts differ (both are named).
+    """
+    predicted = _as_boxes(predicted_xywh, "predicted")
+    groundtruth = _as_boxes(groundtruth_xywh, "ground-truth")
+    if len(predicted) != len(groundtruth):
+        raise ValueError(
+            f"{len(predicted)} predicted boxes but {len(groundtruth)} ground-truth boxes"
+        )
+    valid = boxes.is_valid(groundtruth)
+    predicted, groundtruth = predicted[valid], groundtruth[valid]
+    finite = np.all(np.isfinite(predicted), axis=-1)
+    with np.errstate(invalid="ignore"):
+        iou = np.where(finite, boxes.iou(predicted, groundtruth), 0.0)
+        error = np.where(finite, boxes.center_distance(predicted, groundtruth), np.inf)
+    return iou, error, valid
+
+
+def success_curve(iou):
+    """[T] IoU -> [21] fraction of frames with IoU > each SUCCESS_THRESHOLDS value."""
+    return np.mean(iou[:, None] > SUCCESS_THRESHOLDS[None, :], axis=0)
+
+
+def precision_curve(center_error):
+    """[T] centre errors (px) -> [51] fraction of frames with error <= each threshold (px)."""
+    return np.mean(center_error[:, None] <= PRECISION_THRESHOLDS[None, :], axis=0)
+
+
+def evaluate_sequence(predicted_xywh, groundtruth_xywh):
+    """Scores one sequence's predictions with the OTB one-pass evaluation.
+
+    Args:
+      predicted_xywh: [T, 4] float xywh boxes in frame pixels, one per frame (the first frame
+        included, as OTB does). Non-finite rows count as failures, never crash.
+      groundtruth_xywh: [T, 4] float xywh ground truth in the same origin; rows that are
+        non-finite or have ``w <= 0`` or ``h <= 0`` are skipped.
+
+    Returns:
+      A :class:`SequenceScore`. ``cle`` averages the finite centre errors only (frames with a
+      non-finite prediction are failures in the curves but have no error to average); it is NaN
+      when no prediction is finite.
+
+    Raises:
+      ValueError: shapes are not [T, 4], the frame counts differ, or no ground-truth frame is
+        valid.
+    """
+    iou, error, valid = frame_errors(predicted_xywh, groundtruth_xywh)
+    if not valid.any():
+        raise ValueError(f"no valid ground-truth frame among {len(valid)} (all NaN or empty)")
+    success = success_curve(iou)
+    precision = precision_curve(error)
+    finite_error = error[np.isfinite(error)]
+    cle = float(np.mean(finite_error)) if finite_error.size else math.nan
+    return SequenceScore(
+        success_curve=success,
+        precision_curve=precision,
+        auc=float(np.mean(success)),
+        precision20=float(precision[_PRECISION_AT]),
+        op50=float(np.mean(iou > 0.5)),
+        cle=cle,
+        num_frames=int(valid.sum()),
+    )
+
+
+def aggregate(scores):
+    """Averages sequence scores, each sequence weighing the same (as the OTB toolkit does).
+
+    Args:
+      scores: a non-empty list of :class:`SequenceScore`.
+
+    Returns:
+      A :class:`SequenceScore` whose curves are the per-sequence curves averaged; ``auc`` is the
+      mean of the averaged success curve, ``precision20`` and ``op50`` are read from the averaged
+      curves, ``cle`` is the mean of the finite per-sequence CLEs (NaN if none) and
+      ``num_frames`` is the total.
+
+    Raises:
+      ValueError: ``scores`` is empty.
+    """
+    scores = list(scores)
+    if not scores:
+        raise ValueError("aggregate() needs at least one SequenceScore")
+    success = np.mean([s.success_curve for s in scores], axis=0)
+    precision = np.mean([s.precision_curve for s in scores], axis=0)
+    cles = np.asarray([s.cle for s in scores], dtype=np.float64)
+    cles = cles[np.isfinite(cles)]
+    return SequenceScore(
+        success_curve=success,
+        precision_curve=precision,
+        auc=float(np.mean(success)),
+        precision20=float(precision[_PRECISION_AT]),
+        op50=float(success[_OP_INDEX]),
+        cle=float(np.mean(cles)) if cles.size else math.nan,
+        num_frames=int(sum(s.num_frames for s in scores)),
+    )
+
+
+def format_table(scored, overall):
+    """A fixed-width text table: one row per sequence and a final ``overall`` row.
+
+    Args:
+      scored: {sequence name: SequenceScore}, printed in the dict's order.
+      overall: the aggregate :class:`SequenceScore`.
+
+    Returns:
+      The table as a string (no trailing newline). AUC, prec@20 and OP50 have 3 decimals, CLE
+      (pixels) 1 decimal.
+    """
+    width = max([len("sequence"), len("overall"), *(len(name) for name in scored)])
+    header = f"{'sequence':<{width}} {'frames':>7} {'AUC':>6} {'prec@20':>7} {'OP50':>6} {'CLE':>7}"
+
+    def row(name, s):
+        return (
+            f"{name:<{width}} {s.num_frames:>7d} {s.auc:>6.3f} {s.precision20:>7.3f} "
+            f"{s.op50:>6.3f} {s.cle:>7.1f}"
+        )
+
+    rule = "-" * len(header)
+    lines = [header, rule, *(row(n, s) for n, s in scored.items()), rule, row("overall", overall)]
+    return "\n".join(lines)
+
+
+def write_summary(path, scored, overall):
+    """Writes ``{"sequences": {name: {...}}, "overall": {...}}`` as JSON, atomically.
+
+    Each entry is :meth:`SequenceScore.to_dict` (curves as lists; NaN written as ``null``). The
+    thresholds are stored beside them as ``success_thresholds`` and ``precision_thresholds``.
+
+    Args:
+      path: destination file; parent folders are created.
+      scored: {sequence name: SequenceScore}.
+      overall: the aggregate :class:`SequenceScore`.
+    """
+    summary = {
+        "sequences": {name: s.to_dict() for name, s in scored.items()},
+        "overall": overall.to_dict(),
+        "success_thresholds": SUCCESS_THRESHOLDS.tolist(),
+        "precision_thresholds": PRECISION_THRESHOLDS.tolist(),
+    }
+    results.atomic_write_text(path, json.dumps(summary, indent=1) + "\n")

@@ -1,0 +1,271 @@
+"""The VOT reset-based protocol (paper section 4.3): accuracy, robustness and EAO.
+
+The paper evaluates on VOT2014/VOT2016 with the VOT toolkit's supervised ("baseline")
+experiment: whenever the tracker fails (zero overlap with the ground truth) it is re-initialised
+on the ground truth five frames later. This module drives any tracker through that protocol and
+computes the VOT measures (Kristan et al., "The Visual Object Tracking VOT2016 challenge
+results", ECCV Workshops 2016):
+
+* accuracy: the mean IoU over tracked frames, excluding the ``burn_in`` frames that start at
+  each (re-)initialisation (the first included; the initialisation frame is always excluded,
+  its box being the ground truth) and the failure frames themselves (already counted by the
+  robustness);
+* robustness: the number of failures;
+* EAO, the expected average overlap (see :func:`expected_average_overlap`).
+
+Host-side Python/NumPy, float64, boxes 0-based xywh (see :mod:`tsn_jax.boxes`).
+"""
+
+import dataclasses
+import math
+
+import numpy as np
+
+from tsn_jax import boxes
+
+VOT2016_EAO_INTERVAL = (108, 371)
+
+
+class VotError(ValueError):
+    """Inputs of the reset protocol that do not fit together (names the frame at fault)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ResetRun:
+    """One sequence tracked under the reset protocol.
+
+    Attributes:
+      boxes_xywh: [T, 4] float64 0-based xywh boxes in frame pixels; the ground truth on
+        (re-)initialisation frames, NaN rows on frames without a prediction (between a failure
+        and the re-initialisation, or after a failure too close to the end).
+      iou: [T] float64 IoU with the ground truth; NaN where there is no prediction or the ground
+        truth is unknown. 0 on failure frames, 1 on initialisation frames.
+      failures: frame indices (0-based) where the tracker failed (IoU 0 with known ground truth).
+      inits: frame indices of every (re-)initialisation, the first one included.
+      accuracy_mask: [T] bool, the frames that count for the accuracy.
+    """
+
+    boxes_xywh: np.ndarray
+    iou: np.ndarray
+    failures: tuple
+    inits: tuple
+    accuracy_mask: np.ndarray
+
+    @property
+    def robustness(self):
+        """Number of failures."""
+        return len(self.failures)
+
+    @property
+    def accuracy(self):
+        """Mean IoU over ``accuracy_mask`` frames (NaN when no frame counts)."""
+        if not self.accuracy_mask.any():
+            return math.nan
+        return float(np.mean(self.iou[self.accuracy_mask]))
+
+
+def _check_box(box, frame_index):
+    box = np.asarray(box, dtype=np.float64)
+    if box.shape != (4,):
+        raise VotError(f"frame {frame_index}: tracker_update returned shape {box.shape}, not (4,)")
+    return box
+
+
+def _next_known(known, start):
+    """First frame index >= start whose ground truth is known, or None."""
+    later = np.flatnonzero(known[start:])
+    return int(start + later[0]) if later.size else None
+
+
+def run_reset_protocol(
+    sequence_frames, groundtruth_xywh, tracker_init, tracker_update, skip=5, burn_in=10
+):
+    """Tracks one sequence under the VOT reset protocol.
+
+    The tracker starts on frame 0 (or the first frame with known ground truth). On every later
+    frame it predicts a box; a failure is a frame with known ground truth where the IoU is 0 (a
+    non-finite prediction is a failure too). After a failure at frame ``f`` the frames
+    ``f+1 .. f+skip-1`` get no prediction and the tracker is re-initialised on the ground truth
+    at frame ``f + skip`` (or the first later frame whose ground truth is known). Frames whose
+    ground truth is unknown never fail.
+
+    Args:
+      sequence_frames: an iterable of the T frames (e.g. ``uint8[H, W, 3]`` arrays), iterated
+        once in order; frames without a prediction are skipped without a tracker call.
+      groundtruth_xywh: [T, 4] float 0-based xywh ground truth in frame pixels; rows that are
+        non-finite or have ``w <= 0`` or ``h <= 0`` are unknown.
+      tracker_init: ``tracker_init(frame, box_xywh)`` with a [4] float64 box; returns nothing.
+      tracker_update: ``tracker_update(frame) -> box_xywh``, a [4] 0-based xywh box.
+      skip: frames from a failure to the re-initialisation (VOT: 5).
+      burn_in: frames, starting at each (re-)initialisation frame, left out of the accuracy
+        (VOT: 10).
+
+    Returns:
+      A :class:`ResetRun`.
+
+    Raises:
+      VotError: ``skip < 1`` or ``burn_in < 0``, the ground truth is not [T, 4] or has no known
+        frame, the number of frames differs from T, or the tracker returns a box that is not [4].
+    """
+    if skip < 1 or burn_in < 0:
+        raise VotError(f"need skip >= 1 and burn_in >= 0, got skip={skip}, burn_in={burn_in}")
+    groundtruth = np.asarray(groundtruth_xywh, dtype=np.float64)
+    if groundtruth.ndim != 2 or groundtruth.shape[1] != 4:
+        raise VotError(f"ground truth must be [T, 4] xywh, got shape {groundtruth.shape}")
+    num_frames = len(groundtruth)
+    known = boxes.is_valid(groundtruth)
+    next_init = _next_known(known, 0)
+    if next_init is None:
+        raise VotError(f"no frame of the {num_frames} has a known ground-truth box")
+    predicted = np.full((num_frames, 4), np.nan)
+    iou = np.full(num_frames, np.nan)
+    mask = np.zeros(num_frames, dtype=bool)
+    failures, inits = [], []
+    tracking = False
+    count = 0
+    for t, frame in enumerate(sequence_frames):
+        count = t + 1
+        if t >= num_frames:
+            raise VotError(f"more frames than the {num_frames} ground-truth rows")
+        if not tracking and next_init is not None and t >= next_init and known[t]:
+            tracker_init(frame, groundtruth[t].copy())
+            predicted[t], iou[t] = groundtruth[t], 1.0
+            inits.append(t)
+            tracking = True
+            continue
+        if not tracking:
+            continue
+        box = _check_box(tracker_update(frame), t)
+        predicted[t] = box
+        if not known[t]:
+            continue
+        overlap = float(boxes.iou(box, groundtruth[t])) if np.all(np.isfinite(box)) else 0.0
+        overlap = 0.0 if math.isnan(overlap) else overlap
+        iou[t] = overlap
+        if overlap <= 0.0:
+            failures.append(t)
+            tracking = False
+            next_init = t + skip
+        elif t - inits[-1] >= burn_in:
+            mask[t] = True
+    if count != num_frames:
+        raise VotError(f"{count} frames but {num_frames} ground-truth rows")
+    return ResetRun(
+        boxes_xywh=predicted,
+        iou=iou,
+        failures=tuple(failures),
+        inits=tuple(inits),
+        accuracy_mask=mask,
+    )
+
+
+def segments(run):
+    """The per-initialisation overlap sequences that the EAO is built from.
+
+    A segment starts on the frame after a (re-)initialisation (the initialisation frame, whose
+    box is the ground truth, is left out, as in the VOT toolkit) and ends at the next failure
+    (included, IoU 0) or at the end of the sequence. Frames with unknown ground truth are
+    dropped from the sequence.
+
+    Args:
+      run: a :class:`ResetRun`.
+
+    Returns:
+      A list of ``(overlaps, failed)``: [n] float64 IoUs and whether the segment ended in a
+      failure.
+    """
+    failures = set(run.failures)
+    out = []
+    ends = list(run.inits[1:]) + [len(run.iou)]
+    for start, stop in zip(run.inits, ends, strict=True):
+        overlaps = []
+        failed = False
+        for t in range(start + 1, stop):
+            if t in failures:
+                overlaps.append(0.0)
+                failed = True
+                break
+            if not math.isnan(run.iou[t]):
+                overlaps.append(float(run.iou[t]))
+        out.append((np.asarray(overlaps, dtype=np.float64), failed))
+    return out
+
+
+def expected_average_overlap(runs, interval=VOT2016_EAO_INTERVAL):
+    """Expected average overlap (VOT2016 definition) from reset-protocol runs.
+
+    With the segments :math:`s` of all runs (:func:`segments`), overlaps :math:`\\Phi_{s,i}` for
+    ``i = 1 .. n_s`` and zeros after a failure up to the curve length :math:`N_{max}` (the
+    longest segment), the average overlap of a segment over the first :math:`N_s` frames is
+
+    .. math:: \\Phi_{s}(N_s) = \\frac{1}{N_s} \\sum_{i=1}^{N_s} \\Phi_{s,i},
+
+    the expected-average-overlap curve averages it over the segments usable at that length
+    (those that failed, and those that ended without failure but are at least :math:`N_s` long)
+
+    .. math:: \\hat\\Phi(N_s) = \\langle \\Phi_{s}(N_s) \\rangle_{s \\text{ usable at } N_s},
+
+    and the EAO is its mean over the interval (inclusive)
+
+    .. math:: \\mathrm{EAO} = \\frac{1}{N_{hi} - N_{lo} + 1}
+       \\sum_{N_s = N_{lo}}^{N_{hi}} \\hat\\Phi(N_s).
+
+    The interval is clipped to the curve: ``hi = min(N_hi, N_max)``, ``lo = min(N_lo, hi)``.
+    Lengths where no segment is usable give NaN in the curve and are left out of the mean.
+
+    Args:
+      runs: a list of :class:`ResetRun`.
+      interval: ``(N_lo, N_hi)`` in frames, 1-based inclusive; VOT2016 used ``(108, 371)``.
+
+    Returns:
+      ``(eao, curve)``: the EAO (float, NaN when there is no segment) and the [N_max] float64
+      curve with ``curve[n - 1]`` = :math:`\\hat\\Phi(n)`.
+    """
+    lo, hi = interval
+    if lo < 1 or hi < lo:
+        raise VotError(f"EAO interval must satisfy 1 <= lo <= hi, got {interval}")
+    all_segments = [seg for run in runs for seg in segments(run)]
+    length = max((len(o) for o, _ in all_segments), default=0)
+    if length == 0:
+        return math.nan, np.zeros(0)
+    padded = np.zeros((len(all_segments), length))
+    usable_upto = np.zeros(len(all_segments), dtype=np.int64)
+    for k, (overlaps, failed) in enumerate(all_segments):
+        padded[k, : len(overlaps)] = overlaps
+        usable_upto[k] = length if failed else len(overlaps)
+    lengths = np.arange(1, length + 1)
+    means = np.cumsum(padded, axis=1) / lengths[None, :]
+    usable = lengths[None, :] <= usable_upto[:, None]
+    counts = usable.sum(axis=0)
+    with np.errstate(invalid="ignore"):
+        curve = np.where(counts > 0, (means * usable).sum(axis=0) / np.maximum(counts, 1), np.nan)
+    hi = min(hi, length)
+    lo = min(lo, hi)
+    window = curve[lo - 1 : hi]
+    window = window[np.isfinite(window)]
+    return (float(np.mean(window)) if window.size else math.nan), curve
+
+
+def summarize(runs, interval=VOT2016_EAO_INTERVAL):
+    """VOT measures over several sequences' runs.
+
+    Args:
+      runs: a list of :class:`ResetRun`, one per sequence.
+      interval: the EAO interval (see :func:`expected_average_overlap`).
+
+    Returns:
+      ``{"accuracy": mean IoU over all accuracy frames of all runs (frame-weighted),
+      "robustness": total number of failures, "eao": expected average overlap,
+      "num_accuracy_frames": frames the accuracy averages}``.
+    """
+    runs = list(runs)
+    ious = [run.iou[run.accuracy_mask] for run in runs]
+    frames = int(sum(len(i) for i in ious))
+    accuracy = float(np.mean(np.concatenate(ious))) if frames else math.nan
+    eao, _ = expected_average_overlap(runs, interval)
+    return {
+        "accuracy": accuracy,
+        "robustness": int(sum(run.robustness for run in runs)),
+        "eao": eao,
+        "num_accuracy_frames": frames,
+    }
