@@ -26,8 +26,9 @@ def test_forward_matches_torch():
     for index in (1, 2, 3):
         layer = params[f"conv{index}"]
         weight = torch.from_numpy(np.float64(layer["kernel"])).permute(3, 2, 0, 1)
-        x = torch.nn.functional.conv2d(x, weight, torch.from_numpy(np.float64(layer["bias"])),
-                                       padding=1)
+        x = torch.nn.functional.conv2d(
+            x, weight, torch.from_numpy(np.float64(layer["bias"])), padding=1
+        )
         x = torch.relu(x) if index < 3 else torch.sigmoid(x)
     # float32 vs float64, three 3x3 convs of a few channels.
     np.testing.assert_allclose(got, x[:, 0].numpy(), atol=1e-6)
@@ -89,8 +90,9 @@ def test_fuse_resizes_and_scales_each_layer():
         resized = cv2.resize(small[b], (G, G), interpolation=cv2.INTER_LINEAR)
         resized = resized / np.sqrt((resized**2).mean())
         np.testing.assert_allclose(fused[b, ..., :3], resized, atol=1e-4)
-    np.testing.assert_allclose((fused**2).mean(axis=(1, 2)).reshape(2, -1)[:, :3].mean(1), 1,
-                               rtol=1e-4)
+    np.testing.assert_allclose(
+        (fused**2).mean(axis=(1, 2)).reshape(2, -1)[:, :3].mean(1), 1, rtol=1e-4
+    )
 
 
 def test_train_step_jit_equals_no_jit():
@@ -106,7 +108,7 @@ def test_train_step_jit_equals_no_jit():
     jitted = jax.jit(lambda p, o, b: spatial_net.train_step(model, optimizer, p, o, b, 1e-4))(
         params, opt_state, batch
     )
-    for x, y in zip(jax.tree.leaves(eager), jax.tree.leaves(jitted)):
+    for x, y in zip(jax.tree.leaves(eager), jax.tree.leaves(jitted), strict=True):
         np.testing.assert_allclose(x, y, rtol=1e-5, atol=1e-6)
 
 
@@ -143,8 +145,17 @@ def test_training_finds_the_target():
     labels = spatial_net.gaussian_labels(windows, targets, G, 1.0)
     params, _, losses = jax.jit(
         lambda p, o: spatial_net.train(
-            model, optimizer, p, o, jax.random.key(5), inputs, labels, np.ones(num, bool),
-            num_steps=400, batch_size=8, weight_decay=1e-4,
+            model,
+            optimizer,
+            p,
+            o,
+            jax.random.key(5),
+            inputs,
+            labels,
+            np.ones(num, bool),
+            num_steps=400,
+            batch_size=8,
+            weight_decay=1e-4,
         )
     )(params, optimizer.init(params))
     assert float(losses[-10:].mean()) < 0.3 * float(losses[:10].mean())

@@ -12,9 +12,9 @@ K, D, B = 3, 16, 8
 
 def _model_and_params(hidden=32, dropout_rate=0.5):
     model = temporal_net.TemporalNet(hidden=hidden, dropout_rate=dropout_rate)
-    params = model.init(
-        jax.random.key(0), jnp.zeros((1, K, D)), jnp.zeros((1, D)), train=False
-    )["params"]
+    params = model.init(jax.random.key(0), jnp.zeros((1, K, D)), jnp.zeros((1, D)), train=False)[
+        "params"
+    ]
     return model, params
 
 
@@ -81,10 +81,10 @@ def test_train_step_jit_equals_no_jit():
     )
     key = jax.random.key(4)
     eager = temporal_net.train_step(model, optimizer, params, opt_state, batch, key)
-    jitted = jax.jit(
-        lambda p, o, b, k: temporal_net.train_step(model, optimizer, p, o, b, k)
-    )(params, opt_state, batch, key)
-    for x, y in zip(jax.tree.leaves(eager), jax.tree.leaves(jitted)):
+    jitted = jax.jit(lambda p, o, b, k: temporal_net.train_step(model, optimizer, p, o, b, k))(
+        params, opt_state, batch, key
+    )
+    for x, y in zip(jax.tree.leaves(eager), jax.tree.leaves(jitted), strict=True):
         np.testing.assert_allclose(x, y, rtol=1e-5, atol=1e-6)
 
 
@@ -99,8 +99,19 @@ def test_training_learns_iou_from_features():
     candidates = rng.normal(size=(10, D)).astype(np.float32)
     params, _, losses = jax.jit(
         lambda p, o: temporal_net.train(
-            model, optimizer, p, o, jax.random.key(6), features, labels, valid, candidates,
-            np.ones(10, bool), num_steps=300, batch_size=32, k=K,
+            model,
+            optimizer,
+            p,
+            o,
+            jax.random.key(6),
+            features,
+            labels,
+            valid,
+            candidates,
+            np.ones(10, bool),
+            num_steps=300,
+            batch_size=32,
+            k=K,
         )
     )(params, optimizer.init(params))
     assert losses.shape == (300,)
@@ -120,8 +131,19 @@ def test_train_draws_only_valid_samples():
         np.float32
     )
     params, _, losses = temporal_net.train(
-        model, optimizer, params, optimizer.init(params), jax.random.key(8), features, labels,
-        valid, candidates, np.arange(8) < 4, num_steps=20, batch_size=16, k=K,
+        model,
+        optimizer,
+        params,
+        optimizer.init(params),
+        jax.random.key(8),
+        features,
+        labels,
+        valid,
+        candidates,
+        np.arange(8) < 4,
+        num_steps=20,
+        batch_size=16,
+        k=K,
     )
     assert np.all(np.isfinite(losses))
     assert all(np.all(np.isfinite(leaf)) for leaf in jax.tree.leaves(params))

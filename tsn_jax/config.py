@@ -111,7 +111,9 @@ class TrackerConfig:
         )
         for name in positive:
             if getattr(self, name) <= 0:
-                raise ValueError(f"TrackerConfig.{name} must be positive, got {getattr(self, name)}")
+                raise ValueError(
+                    f"TrackerConfig.{name} must be positive, got {getattr(self, name)}"
+                )
         if self.crop_target_size > self.crop_size:
             raise ValueError(
                 f"crop_target_size={self.crop_target_size} exceeds crop_size={self.crop_size}"

@@ -103,7 +103,7 @@ def make_optimizer(learning_rate, momentum):
 
 
 def train_step(model, optimizer, params, opt_state, batch, weight_decay):
-    """One SGD step on a batch (inputs [B, G, G, C], labels [B, G, G]) -> (params, opt_state, loss)."""
+    """One SGD step on (inputs [B, G, G, C], labels [B, G, G]) -> (params, opt_state, loss)."""
     inputs, labels = batch
     value, grads = jax.value_and_grad(
         lambda p: loss(p, model.apply({"params": p}, inputs), labels, weight_decay)

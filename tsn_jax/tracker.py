@@ -55,9 +55,7 @@ class _FrameFeatures:
         """[N, 4] boxes -> [N, D] unit features."""
         if self.config.proposal_features == "roi":
             return features.roi_features(self.maps, self.window, boxes_xywh, self.config)
-        return features.crop_features(
-            self.weights, self.frame, boxes_xywh, self.config, self.valid
-        )
+        return features.crop_features(self.weights, self.frame, boxes_xywh, self.config, self.valid)
 
     def spatial_inputs(self, windows_xywh):
         """[B, 4] Spatial Net windows -> [B, G, G, C] fused conv1-3 maps."""
@@ -260,8 +258,9 @@ def _locate(state, frame_features, proposals, scores):
     return box, confidence, windows, inputs
 
 
-def _update(state, key, frame_features, proposals, proposal_features, box, confidence, windows,
-            inputs):
+def _update(
+    state, key, frame_features, proposals, proposal_features, box, confidence, windows, inputs
+):
     """Step 6: pool, memories and Spatial Net every frame; Temporal Net every few frames."""
     config = state.config
     k_pick, k_spatial, k_temporal = jax.random.split(key, 3)
@@ -369,9 +368,7 @@ def step_fn(weights, state, frame):
         ),
         advanced,
     )
-    new_state = jax.tree.map(
-        lambda new, old: jnp.where(state.active, new, old), tracked, state
-    )
+    new_state = jax.tree.map(lambda new, old: jnp.where(state.active, new, old), tracked, state)
     output = state_lib.StepOutput(
         box_xywh=new_state.box_xywh, score=confidence, failed=failed & state.active
     )

@@ -40,7 +40,9 @@ class VideoWriter:
         if self.groundtruth is not None and index < len(self.groundtruth):
             _draw(image, self.groundtruth[index], GROUNDTRUTH_BGR)
         _draw(image, box_xywh, PREDICTION_BGR)
-        cv2.putText(image, f"#{index + 1}", (8, 24), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (255, 255, 0), 2)
+        cv2.putText(
+            image, f"#{index + 1}", (8, 24), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (255, 255, 0), 2
+        )
         if self._writer is None:
             size = (image.shape[1], image.shape[0])
             self._writer = cv2.VideoWriter(
