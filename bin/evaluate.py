@@ -12,13 +12,12 @@ import pathlib
 
 from absl import app, flags, logging
 
+from bin import dataset_flags
 from tsn_jax import datasets, metrics, plots, results
 
-_DATASET_DIR = flags.DEFINE_string("dataset_dir", None, "An OTB-layout dataset root.")
 _RESULTS_DIR = flags.DEFINE_string(
     "results_dir", None, "A folder of <sequence>.txt result files (1-based x,y,w,h rows)."
 )
-_SEQUENCES = flags.DEFINE_list("sequences", None, "Only these sequences (default: all).")
 _PLOT_NAME = flags.DEFINE_string(
     "plot_name", None, "The tracker's name in plot legends (default: the results folder name)."
 )
@@ -86,7 +85,10 @@ def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
     scored, overall = evaluate_dir(
-        _DATASET_DIR.value, _RESULTS_DIR.value, _SEQUENCES.value, _PLOT_NAME.value
+        dataset_flags.DATASET_DIR.value,
+        _RESULTS_DIR.value,
+        dataset_flags.SEQUENCES.value,
+        _PLOT_NAME.value,
     )
     print(metrics.format_table(scored, overall))
     print(f"summary.json, success_plot.png and precision_plot.png written to {_RESULTS_DIR.value}")

@@ -19,7 +19,9 @@ from tsn_jax import config as config_lib
 from tsn_jax import run, synthetic
 from tsn_jax import weights as weights_lib
 
-_OUTPUT = flags.DEFINE_string("output", "tests/golden/tracker_run.npz", "Golden file to write.")
+_OUTPUT = flags.DEFINE_string(
+    "golden_output", "tests/golden/tracker_run.npz", "Golden file to write."
+)
 
 GOLDEN_CONFIG = config_lib.TrackerConfig(
     search_size=83,

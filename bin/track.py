@@ -16,14 +16,10 @@ import jax
 import numpy as np
 from absl import app, flags, logging
 
-from bin import config_flags
+from bin import config_flags, dataset_flags
 from tsn_jax import datasets, metrics, plots, results, run, synthetic, visualize
 from tsn_jax import weights as weights_lib
 
-_DATASET_DIR = flags.DEFINE_string(
-    "dataset_dir", None, "An OTB-layout dataset root, one OTB sequence folder or a VOT folder."
-)
-_SEQUENCES = flags.DEFINE_list("sequences", None, "Only these sequences of --dataset_dir.")
 _VIDEO = flags.DEFINE_string("video", None, "A video file or a folder of frames to track.")
 _INIT_BOX = flags.DEFINE_list(
     "init_box", None, "With --video: the first frame's box x,y,w,h, 1-based (OTB convention)."
@@ -80,7 +76,7 @@ def resolve_weights(path, arch, allow_random, seed=0):
 
 def sequences_from_flags():
     """The sequences the flags ask for."""
-    chosen = sum(bool(x) for x in (_DATASET_DIR.value, _VIDEO.value, _DEMO.value))
+    chosen = sum(bool(x) for x in (dataset_flags.DATASET_DIR.value, _VIDEO.value, _DEMO.value))
     if chosen != 1:
         raise app.UsageError("Give exactly one of --dataset_dir, --video or --demo.")
     if _DEMO.value:
@@ -93,7 +89,7 @@ def sequences_from_flags():
         if path.is_dir():
             return [datasets.load_image_folder(path, box)]
         return [datasets.load_video(path, box)]
-    return datasets.load_sequences(_DATASET_DIR.value, _SEQUENCES.value)
+    return datasets.load_sequences(dataset_flags.DATASET_DIR.value, dataset_flags.SEQUENCES.value)
 
 
 def _evaluate(tracked, output_dir):

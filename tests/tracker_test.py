@@ -107,7 +107,7 @@ def test_vmap_over_two_sequences_matches_one_by_one(weights):
     frames = np.stack([[s.frame(i) for i in range(3)] for s in sequences])  # [2, T, H, W, 3]
     init_boxes = np.stack([np.asarray(s.init_box_xywh, np.float32) for s in sequences])
     keys = jax.random.split(jax.random.key(0), 2)
-    init = jax.vmap(tracker.init_fn, in_axes=(None, 0, 0, 0, None))
+    init = jax.jit(jax.vmap(tracker.init_fn, in_axes=(None, 0, 0, 0, None)), static_argnums=4)
     states = init(weights, frames[:, 0], init_boxes, keys, SMALL)
     step = jax.jit(jax.vmap(tracker.step_fn, in_axes=(None, 0, 0)))
     batched = []
@@ -115,7 +115,7 @@ def test_vmap_over_two_sequences_matches_one_by_one(weights):
         states, out = step(weights, states, frames[:, t])
         batched.append(out.box_xywh)
     for i in range(2):
-        state = tracker.init_fn(weights, frames[i, 0], init_boxes[i], keys[i], SMALL)
+        state = tracker.init(weights, frames[i, 0], init_boxes[i], keys[i], SMALL)
         for t in range(1, 3):
             state, out = tracker.step(weights, state, frames[i, t])
             np.testing.assert_allclose(out.box_xywh, batched[t - 1][i], atol=1e-2)
