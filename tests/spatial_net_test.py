@@ -11,15 +11,16 @@ from tsn_jax import spatial_net
 G, C = 9, 6
 
 
-def _model_and_params():
-    model = spatial_net.SpatialNet(features=(8, 4))
+def _model_and_params(kernel_sizes=(1, 3, 3)):
+    model = spatial_net.SpatialNet(features=(8, 4), kernel_sizes=kernel_sizes)
     params = model.init(jax.random.key(0), jnp.zeros((1, G, G, C)))["params"]
     return model, params
 
 
-def test_forward_matches_torch():
+@pytest.mark.parametrize("kernel_sizes", [(1, 3, 3), (3, 3, 3), (5, 1, 3)])
+def test_forward_matches_torch(kernel_sizes):
     torch = pytest.importorskip("torch")
-    model, params = _model_and_params()
+    model, params = _model_and_params(kernel_sizes)
     inputs = np.random.default_rng(0).normal(size=(2, G, G, C)).astype(np.float32)
     got = np.asarray(model.apply({"params": params}, inputs))
     x = torch.from_numpy(inputs.astype(np.float64)).permute(0, 3, 1, 2)
@@ -27,7 +28,7 @@ def test_forward_matches_torch():
         layer = params[f"conv{index}"]
         weight = torch.from_numpy(np.float64(layer["kernel"])).permute(3, 2, 0, 1)
         x = torch.nn.functional.conv2d(
-            x, weight, torch.from_numpy(np.float64(layer["bias"])), padding=1
+            x, weight, torch.from_numpy(np.float64(layer["bias"])), padding="same"
         )
         x = torch.relu(x) if index < 3 else torch.sigmoid(x)
     # float32 vs float64, three 3x3 convs of a few channels.

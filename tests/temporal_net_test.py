@@ -21,9 +21,10 @@ def _model_and_params(hidden=32, dropout_rate=0.5):
 def _numpy_forward(params, tuples, proposals):
     """float64 reference: FC -> ReLU -> FC -> ReLU -> FC -> sigmoid (dropout off)."""
     x = np.concatenate([tuples.reshape(len(tuples), -1), proposals], axis=-1).astype(np.float64)
-    for name in ("fc1", "fc2"):
-        layer = params[name]
-        x = np.maximum(x @ np.float64(layer["kernel"]) + np.float64(layer["bias"]), 0)
+    x = x * np.sqrt(proposals.shape[-1])  # features rescaled to unit RMS entries
+    x = np.maximum(x @ np.float64(params["fc1_kernel"]) + np.float64(params["fc1_bias"]), 0)
+    layer = params["fc2"]
+    x = np.maximum(x @ np.float64(layer["kernel"]) + np.float64(layer["bias"]), 0)
     logits = x @ np.float64(params["fc3"]["kernel"]) + np.float64(params["fc3"]["bias"])
     return 1 / (1 + np.exp(-logits[:, 0]))
 
@@ -37,6 +38,10 @@ def test_forward_matches_numpy_reference():
     assert got.shape == (B,)
     # float32 vs float64 through three small layers.
     np.testing.assert_allclose(got, _numpy_forward(params, tuples, proposals), atol=1e-6)
+    # One tuple [K, D] shared by all proposals == the same tuple repeated per proposal.
+    shared = model.apply({"params": params}, tuples[0], proposals, train=False)
+    repeated = _numpy_forward(params, np.broadcast_to(tuples[0], tuples.shape), proposals)
+    np.testing.assert_allclose(shared, repeated, atol=1e-6)
 
 
 def test_dropout_only_while_training():

@@ -69,8 +69,8 @@ class TrackerConfig:
     spatial_window_size: int = 107  # crop mode: window crop side fed to the Feature Net.
     spatial_grid: int = 17  # Side G of the confidence map.
     spatial_features: tuple = (64, 32)
-    spatial_sigma: float = 0.1  # Gaussian label sigma / target size (in grid units).
-    spatial_learning_rate: float = 1e-3
+    spatial_sigma: float = 0.3  # Gaussian label sigma / target size (in grid units).
+    spatial_learning_rate: float = 1e-4
     spatial_weight_decay: float = 1e-4
     spatial_init_samples: int = 64
     spatial_init_steps: int = 100

@@ -18,22 +18,55 @@ import jax.numpy as jnp
 import optax
 
 
+class PatchConv(nn.Module):
+    """A k x k, stride 1, SAME convolution computed as patches @ kernel.
+
+    Same parameters (``kernel`` [k, k, C_in, C_out] HWIO, ``bias`` [C_out]) and result as
+    ``nn.Conv(features, (k, k), padding="SAME")``, but its weight gradient is a matrix
+    product: XLA:CPU's convolution weight gradient for hundreds of input channels was ~10x
+    slower (3.1 s vs 0.34 s for two Spatial Net steps, measured on the 2-core CPU).
+    """
+
+    features: int
+    size: int = 3
+
+    @nn.compact
+    def __call__(self, x):
+        channels, k = x.shape[-1], self.size
+        kernel = self.param(
+            "kernel", nn.initializers.lecun_normal(), (k, k, channels, self.features)
+        )
+        bias = self.param("bias", nn.initializers.zeros, (self.features,))
+        if k == 1:
+            return x @ kernel[0, 0] + bias
+        patches = jax.lax.conv_general_dilated_patches(
+            x, (k, k), (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC")
+        )  # [..., C_in * k * k], ordered (C_in, kh, kw).
+        matrix = jnp.transpose(kernel, (2, 0, 1, 3)).reshape(channels * k * k, self.features)
+        return patches @ matrix + bias
+
+
 class SpatialNet(nn.Module):
     """Fused conv1-3 maps [B, G, G, C] -> confidence maps [B, G, G] in (0, 1).
 
     Attributes:
-      features: channels of the two hidden 3x3 convolutions; the last layer is a 3x3 conv to
-        one channel with a sigmoid.
+      features: channels of the two hidden convolutions; the last layer has one channel and
+        a sigmoid.
+      kernel_sizes: side of each of the three convolutions. The paper does not give them;
+        the default 1, 3, 3 first mixes the 448+ fused channels per cell (9x cheaper than a
+        3x3 there), then looks at 5x5 cells.
     """
 
     features: tuple = (64, 32)
+    kernel_sizes: tuple = (1, 3, 3)
 
     @nn.compact
     def __call__(self, inputs):
         x = inputs
-        for index, width in enumerate(self.features):
-            x = nn.relu(nn.Conv(width, (3, 3), padding="SAME", name=f"conv{index + 1}")(x))
-        x = nn.Conv(1, (3, 3), padding="SAME", name=f"conv{len(self.features) + 1}")(x)
+        widths = (*self.features, 1)
+        for index, (width, size) in enumerate(zip(widths, self.kernel_sizes, strict=True)):
+            x = PatchConv(width, size, name=f"conv{index + 1}")(x)
+            x = nn.relu(x) if index < len(widths) - 1 else x
         return nn.sigmoid(x[..., 0])
 
 

@@ -30,19 +30,32 @@ class TemporalNet(nn.Module):
         """Scores proposals.
 
         Args:
-          tuple_features: [B, K, D] float32 features of the tuple (past targets).
+          tuple_features: [B, K, D] float32 features of each proposal's tuple, or [K, D] for
+            one tuple shared by all proposals (tracking: then the tuple's share of the first
+            layer is computed once, not B times).
           proposal_features: [B, D] float32 features of the proposals.
           train: dropout on (needs a ``dropout`` rng) when True, off when False.
 
         Returns:
           [B] float32 similarities in (0, 1).
         """
-        x = jnp.concatenate(
-            [tuple_features.reshape(tuple_features.shape[0], -1), proposal_features], axis=-1
+        dim = proposal_features.shape[-1]
+        num_tuple = tuple_features.shape[-2]
+        # fc1 of the concatenation [tuple_1 .. tuple_K, proposal] ((K + 1) * D inputs), split
+        # into its tuple and proposal rows. Unit-norm features have entries of about
+        # 1 / sqrt(D): rescaling them to unit RMS lets the default initialisation see inputs of
+        # unit scale (otherwise the net starts, and for long stays, at a constant 0.5).
+        kernel = self.param(
+            "fc1_kernel", nn.initializers.lecun_normal(), ((num_tuple + 1) * dim, self.hidden)
         )
-        for name in ("fc1", "fc2"):
-            x = nn.relu(nn.Dense(self.hidden, name=name)(x))
-            x = nn.Dropout(self.dropout_rate, deterministic=not train)(x)
+        bias = self.param("fc1_bias", nn.initializers.zeros, (self.hidden,))
+        scale = jnp.sqrt(jnp.float32(dim))
+        flat_tuple = tuple_features.reshape(*tuple_features.shape[:-2], num_tuple * dim)
+        x = (flat_tuple * scale) @ kernel[: num_tuple * dim] + bias
+        x = x + (proposal_features * scale) @ kernel[num_tuple * dim :]
+        x = nn.Dropout(self.dropout_rate, deterministic=not train)(nn.relu(x))
+        x = nn.relu(nn.Dense(self.hidden, name="fc2")(x))
+        x = nn.Dropout(self.dropout_rate, deterministic=not train)(x)
         return nn.sigmoid(nn.Dense(1, name="fc3")(x)[:, 0])
 
 

@@ -232,9 +232,8 @@ def _score_proposals(state, proposal_features):
         config.tuple_size,
         config.lasso_iterations,
     )
-    tuples = jnp.broadcast_to(tuple_features, (proposal_features.shape[0], *tuple_features.shape))
     return temporal_model(config).apply(
-        {"params": state.temporal_params}, tuples, proposal_features, train=False
+        {"params": state.temporal_params}, tuple_features, proposal_features, train=False
     )
 
 
