@@ -17,7 +17,7 @@ import numpy as np
 from absl import app, flags, logging
 
 from bin import config_flags, dataset_flags
-from tsn_jax import datasets, metrics, plots, results, run, synthetic, visualize
+from tsn_jax import batch, datasets, metrics, plots, results, run, synthetic, visualize
 from tsn_jax import weights as weights_lib
 
 _VIDEO = flags.DEFINE_string("video", None, "A video file or a folder of frames to track.")
@@ -42,6 +42,12 @@ _VISUALIZE = flags.DEFINE_bool(
 )
 _OVERWRITE = flags.DEFINE_bool("overwrite", False, "Re-track sequences that have results.")
 _PROGRESS = flags.DEFINE_bool("progress", True, "Show a per-frame progress bar with fps.")
+_BATCH_SIZE = flags.DEFINE_integer(
+    "batch_size", 1, "Track this many sequences at once (vmap; sharded over local devices)."
+)
+_DISTRIBUTED = flags.DEFINE_bool(
+    "distributed", False, "Multi-host: jax.distributed.initialize(); each host tracks its share."
+)
 config_flags.define_config_flags()
 
 DEFAULT_WEIGHTS = pathlib.Path("weights/vgg16_imagenet.npz")
@@ -110,6 +116,32 @@ def _evaluate(tracked, output_dir):
     print(f"Summary and plots written to {output_dir}")
 
 
+def _track_batched(weights, sequences, config, output_dir, info):
+    """Tracks the sequences without results in batches of --batch_size, writing each result."""
+    pending = [
+        s for s in sequences if _OVERWRITE.value or not (output_dir / f"{s.name}.txt").exists()
+    ]
+    for start in range(0, len(pending), _BATCH_SIZE.value):
+        chunk = pending[start : start + _BATCH_SIZE.value]
+        tracked = batch.track_batch(
+            weights, chunk, config, seed=_SEED.value, progress=_PROGRESS.value
+        )
+        frames = sum(len(r.boxes_xywh) - 1 for r in tracked)
+        seconds = (
+            sum(tracked[0].step_seconds)
+            if len(chunk) == 1
+            else max(sum(r.step_seconds) for r in tracked)
+        )
+        print(
+            f"batch of {len(chunk)}: {frames} frames, {frames / max(seconds, 1e-9):.1f} "
+            "frames/s aggregate"
+        )
+        by_name = {s.name: r for s, r in zip(chunk, tracked, strict=True)}
+        run.track_all(
+            chunk, lambda s, done=by_name: done[s.name], output_dir, overwrite=True, info=info
+        )
+
+
 def main(argv):
     del argv
     logging.info("JAX devices: %s", jax.devices())
@@ -119,6 +151,19 @@ def main(argv):
     )
     output_dir = pathlib.Path(_OUTPUT_DIR.value)
     sequences = sequences_from_flags()
+    info = {"weights": weights_source, "seed": _SEED.value, "config": repr(config)}
+    if _DISTRIBUTED.value:
+        jax.distributed.initialize()
+        sequences = batch.process_share(sequences)
+        logging.info(
+            "host %d of %d: %d sequences", jax.process_index(), jax.process_count(), len(sequences)
+        )
+    if _BATCH_SIZE.value > 1:
+        if _VISUALIZE.value:
+            raise app.UsageError("--visualize works with --batch_size=1 only.")
+        _track_batched(weights, sequences, config, output_dir, info)
+        _evaluate(sequences, output_dir)
+        return
 
     def track_one(sequence):
         writer = None
@@ -140,13 +185,7 @@ def main(argv):
                 writer.close()
                 print(f"{sequence.name}: video written to {writer.path}")
 
-    run.track_all(
-        sequences,
-        track_one,
-        output_dir,
-        overwrite=_OVERWRITE.value,
-        info={"weights": weights_source, "seed": _SEED.value, "config": repr(config)},
-    )
+    run.track_all(sequences, track_one, output_dir, overwrite=_OVERWRITE.value, info=info)
     _evaluate(sequences, output_dir)
 
 

@@ -1,0 +1,89 @@
+"""Batched tracking: a vmapped batch of padded sequences equals tracking them one by one."""
+
+import os
+import pathlib
+import subprocess
+import sys
+import textwrap
+
+import jax
+import numpy as np
+import pytest
+
+from tests import tracker_test
+from tsn_jax import batch, run, synthetic
+from tsn_jax import weights as weights_lib
+
+SMALL = tracker_test.SMALL
+
+
+@pytest.fixture(scope="module")
+def weights():
+    return weights_lib.random_weights("vgg16", jax.random.key(0))
+
+
+def _sequences():
+    """Different sizes and lengths: padding and masking both matter."""
+    return [
+        synthetic.make_sequence(num_frames=4, frame_size_wh=(96, 80), seed=1, name="a"),
+        synthetic.make_sequence(num_frames=3, frame_size_wh=(104, 88), seed=2, name="b"),
+    ]
+
+
+def test_batch_matches_one_by_one(weights):
+    sequences = _sequences()
+    batched = batch.track_batch(weights, sequences, SMALL, seed=0, progress=False)
+    for sequence, result in zip(sequences, batched, strict=True):
+        alone = run.track_sequence(weights, sequence, SMALL, seed=0, progress=False)
+        assert result.boxes_xywh.shape == (len(sequence), 4)
+        # Float tolerance: the batched convolutions may sum in another order.
+        np.testing.assert_allclose(result.boxes_xywh, alone.boxes_xywh, atol=1e-2)
+
+
+def test_pad_frame_and_process_share():
+    frame = np.full((2, 3, 3), 7, np.uint8)
+    padded = batch.pad_frame(frame, 4, 5)
+    assert padded.shape == (4, 5, 3)
+    assert padded[:2, :3].min() == 7 and padded[2:].max() == 0 and padded[:, 3:].max() == 0
+    names = list("abcde")
+    shares = [batch.process_share(names, i, 2) for i in range(2)]
+    assert shares == [["a", "c", "e"], ["b", "d"]]
+
+
+def test_sharded_over_two_cpu_devices_matches_unsharded():
+    """Runs in a subprocess: the device count is fixed when JAX starts."""
+    script = textwrap.dedent(
+        """
+        import jax, numpy as np
+        from tests import batch_test, tracker_test
+        from tsn_jax import batch
+        from tsn_jax import weights as weights_lib
+        assert len(jax.devices()) == 2, jax.devices()
+        weights = weights_lib.random_weights("vgg16", jax.random.key(0))
+        sequences = batch_test._sequences()[:1] + batch_test._sequences()
+        sharded = batch.track_batch(weights, sequences, tracker_test.SMALL, progress=False)
+        single = batch.track_batch(
+            weights, sequences, tracker_test.SMALL, progress=False, shard=False
+        )
+        for a, b in zip(sharded, single, strict=True):
+            np.testing.assert_allclose(a.boxes_xywh, b.boxes_xywh, atol=1e-2)
+        print("OK", len(sharded))
+        """
+    )
+    root = pathlib.Path(__file__).resolve().parents[1]
+    env = dict(
+        os.environ,
+        JAX_PLATFORMS="cpu",
+        XLA_FLAGS="--xla_force_host_platform_device_count=2",
+        PYTHONPATH=str(root),
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "OK 3" in done.stdout

@@ -1,0 +1,190 @@
+"""Smoke tests of the speed benchmark (tsn_jax/profiling.py) on a tiny config, CPU."""
+
+import dataclasses
+import json
+import math
+import os
+import subprocess
+import sys
+
+import jax
+import pytest
+
+from tsn_jax import config as config_lib
+from tsn_jax import profiling, synthetic
+from tsn_jax import weights as weights_lib
+
+# The SMALL config of tests/tracker_test.py.
+SMALL = config_lib.TrackerConfig(
+    proposal_features="roi",
+    crop_size=35,
+    crop_target_size=25,
+    search_size=63,
+    feature_grid=2,
+    num_proposals=16,
+    pool_capacity=4,
+    lasso_iterations=20,
+    tuple_size=2,
+    temporal_hidden=16,
+    batch_size=8,
+    num_init_samples=64,
+    init_chunk=32,
+    temporal_init_steps=5,
+    temporal_update_steps=2,
+    temporal_update_interval=2,
+    memory_frames=3,
+    samples_per_frame=4,
+    top_candidates=3,
+    spatial_window_size=35,
+    spatial_grid=5,
+    spatial_features=(8, 4),
+    spatial_init_samples=8,
+    spatial_init_steps=3,
+    spatial_update_steps=1,
+    spatial_memory=12,
+    spatial_batch_size=4,
+    failure_threshold=0.0,
+)
+NUM_FRAMES = 6
+
+
+@pytest.fixture(scope="module")
+def weights():
+    return weights_lib.random_weights("vgg16", jax.random.key(0))
+
+
+@pytest.fixture(scope="module")
+def sequence():
+    return synthetic.make_sequence(num_frames=NUM_FRAMES, frame_size_wh=(96, 80), seed=0)
+
+
+@pytest.fixture(scope="module")
+def rows(weights, sequence):
+    return [
+        profiling.measure(
+            weights,
+            sequence,
+            dataclasses.replace(SMALL, proposal_features=mode),
+            num_frames=3,
+            warmup=1,
+            peak_flops=1e12,
+            repeats=2,
+        )
+        for mode in ("roi", "crop")
+    ]
+
+
+def _positive_finite(value):
+    return isinstance(value, float) and math.isfinite(value) and value > 0
+
+
+@pytest.mark.parametrize("index", [0, 1])
+def test_measure_reports_positive_finite_numbers(rows, index):
+    row = rows[index]
+    assert row["mode"] == ("roi", "crop")[index]
+    for name in (
+        "compile_init_s",
+        "compile_step_s",
+        "first_frame_ms",
+        "latency_median_ms",
+        "latency_p90_ms",
+        "fps",
+        "host_peak_mb",
+        "flops_per_frame",
+        "achieved_flops_per_s",
+    ):
+        assert _positive_finite(row[name]), (name, row[name])
+    assert row["latency_p90_ms"] >= row["latency_median_ms"]
+    assert row["fps"] == pytest.approx(1e3 / row["latency_median_ms"])
+    # CPU is not in the peak table, so the peak_flops argument is used.
+    assert row["peak_flops_per_s"] == 1e12
+    assert row["fraction_of_peak"] == pytest.approx(row["achieved_flops_per_s"] / 1e12)
+    for stage in profiling.STAGES:
+        assert _positive_finite(row["stages_ms"][stage]), (stage, row["stages_ms"])
+    json.dumps(row)  # JSON-able
+
+
+def test_crop_mode_runs_the_feature_net_on_every_proposal(rows):
+    # roi: one 63 px window; crop: 16 proposals of 35 px plus 3 spatial windows per frame.
+    assert rows[1]["flops_per_frame"] > rows[0]["flops_per_frame"]
+
+
+def test_format_report_has_one_row_per_mode(rows):
+    report = profiling.format_report(rows)
+    rows_of = [line.split()[1] for line in report.splitlines() if line.startswith("cpu ")]
+    assert rows_of == ["roi", "crop", "roi", "crop"]  # main table, then stage table
+    for stage in profiling.STAGES:
+        assert stage in report
+
+
+def test_peak_flops_table():
+    assert profiling.peak_flops_of("NVIDIA H100 80GB HBM3", "bfloat16") == 989.4e12
+    assert profiling.peak_flops_of("NVIDIA H200", "float32") == 66.9e12
+    assert profiling.peak_flops_of("cpu", "float32") is None
+
+
+def test_memory_growth_reports_each_count(weights, sequence):
+    growth = profiling.memory_growth(weights, sequence, SMALL, frames=(2, 4))
+    assert growth["frames"] == [2, 4]
+    assert len(growth["rss_mb"]) == 2 and all(r > 0 for r in growth["rss_mb"])
+    # The state is fixed-size: a few steps must not grow the process by 50 MB.
+    assert abs(growth["growth_mb"]) < 50
+
+
+def test_measure_rejects_bad_frame_counts(weights, sequence):
+    with pytest.raises(profiling.ProfilingError, match="num_frames=0"):
+        profiling.measure(weights, sequence, SMALL, num_frames=0)
+
+
+def test_benchmark_speed_mode_cli(tmp_path):
+    output = tmp_path / "speed.json"
+    # bin.benchmark imports tsn_jax.profiling only in main(), after flag parsing; importing it
+    # first defines the --speed_* flags (see the report: bin/benchmark.py should import it).
+    code = (
+        "import runpy, sys; import tsn_jax.profiling; "
+        "runpy.run_module('bin.benchmark', run_name='__main__', alter_sys=True)"
+    )
+    args = [
+        "--mode=speed",
+        "--demo",
+        "--allow_random_weights",
+        "--speed_frames=3",
+        "--speed_warmup=1",
+        "--speed_modes=roi",
+        "--speed_growth_frames=2,3",
+        "--num_init_samples=64",
+        "--temporal_init_steps=2",
+        "--spatial_init_steps=2",
+        "--num_proposals=16",
+        "--search_size=63",
+        "--crop_size=35",
+        "--crop_target_size=25",
+        "--spatial_grid=5",
+        "--spatial_window_size=35",
+        "--feature_grid=2",
+        "--temporal_hidden=16",
+        "--init_chunk=32",
+        "--top_candidates=3",
+        "--samples_per_frame=4",
+        f"--speed_output={output}",
+    ]
+    env = {**os.environ, "JAX_PLATFORMS": "cpu"}
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    payload = json.loads(output.read_text())
+    assert payload["platform"] == "cpu"
+    assert payload["jax"] == jax.__version__
+    assert [r["mode"] for r in payload["rows"]] == ["roi"]
+    row = payload["rows"][0]
+    assert row["latency_median_ms"] > 0 and row["flops_per_frame"] > 0
+    assert row["frame_size_wh"] == [640, 480]
+    assert row["memory_growth"]["frames"] == [2, 3]
+    assert "roi" in done.stdout and "feature_net" in done.stdout

@@ -1,0 +1,170 @@
+"""Tracks many sequences at once: ``vmap`` of ``init`` / ``step`` over a batch of states.
+
+Frames of different sizes are padded (bottom and right, zeros) to the batch's largest size and
+each state carries its valid size, so the tracker never looks at the padding (crops fill it
+with the mean colour of the valid area, boxes are clipped to the valid size). Sequences of
+different lengths are handled by masking: once a sequence has ended its state's ``active``
+flag is cleared and ``step`` returns it unchanged. With several devices the batch axis is
+sharded across them (``jax.sharding``); with several hosts each process tracks its share of
+the sequences (``process_share``) after ``jax.distributed.initialize()``.
+"""
+
+import functools
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import tqdm
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+from tsn_jax import datasets, run, tracker
+
+
+@functools.partial(jax.jit, static_argnums=(4,))
+def _batched_init(weights, frames, boxes_xywh, keys, config, valid_sizes_wh):
+    return jax.vmap(tracker.init_fn, in_axes=(None, 0, 0, 0, None, 0))(
+        weights, frames, boxes_xywh, keys, config, valid_sizes_wh
+    )
+
+
+@functools.partial(jax.jit, donate_argnums=(1,))
+def _batched_step(weights, states, frames, active):
+    states = states.replace(active=active & states.active)
+    return jax.vmap(tracker.step_fn, in_axes=(None, 0, 0))(weights, states, frames)
+
+
+def pad_frame(frame, height, width):
+    """[h, w, 3] uint8 frame -> [height, width, 3], zero padded at the bottom and right."""
+    padded = np.zeros((height, width, 3), np.uint8)
+    padded[: frame.shape[0], : frame.shape[1]] = frame
+    return padded
+
+
+def process_share(sequences, process_index=None, process_count=None):
+    """The sequences this host tracks: every ``process_count``-th from ``process_index``."""
+    index = jax.process_index() if process_index is None else process_index
+    count = jax.process_count() if process_count is None else process_count
+    return list(sequences)[index::count]
+
+
+def _batch_sharding(batch_size):
+    """A NamedSharding of the batch axis over the local devices (None for one device)."""
+    devices = jax.local_devices()
+    if len(devices) < 2 or batch_size % len(devices):
+        return None
+    return NamedSharding(Mesh(np.asarray(devices), ("batch",)), PartitionSpec("batch"))
+
+
+def track_batch(weights, sequences, config, seed=0, progress=True, shard=True):
+    """Tracks sequences together, one batched ``step`` per frame index.
+
+    Every sequence gets ``jax.random.key(seed)``, as ``run.track_sequence`` gives it, so the
+    boxes equal tracking the sequences one by one (to float tolerance).
+
+    Args:
+      weights: Feature Net weights.
+      sequences: ``datasets.Sequence`` objects (any sizes and lengths).
+      config: TrackerConfig.
+      seed: PRNG seed.
+      progress: show a tqdm bar with the aggregate frames per second.
+      shard: shard the batch axis across the local devices when there are several (the
+        batch is padded with copies of the last sequence, inactive, to a multiple of them).
+
+    Returns:
+      A list of ``run.TrackResult``, one per sequence; ``step_seconds`` holds the batched
+      step's wall time (shared by the batch) for each of the sequence's frames.
+    """
+    sequences = list(sequences)
+    if not sequences:
+        raise ValueError("track_batch needs at least one sequence")
+    lengths = np.asarray([len(s) for s in sequences])
+    num_real = len(sequences)
+    devices = len(jax.local_devices()) if shard else 1
+    batch_size = -(-num_real // devices) * devices if devices > 1 else num_real
+    sharding = _batch_sharding(batch_size) if shard else None
+
+    firsts = [s.frame(0) for s in sequences]
+    height = max(f.shape[0] for f in firsts)
+    width = max(f.shape[1] for f in firsts)
+    init_boxes = []
+    for sequence, first in zip(sequences, firsts, strict=True):
+        box = np.asarray(sequence.init_box_xywh, np.float64)
+        datasets.validate_init_box(
+            box, (first.shape[1], first.shape[0]), where=f"{sequence.name} frame 0"
+        )
+        run.check_frame(first, first.shape, sequence.name, 0)
+        init_boxes.append(box)
+    pad = batch_size - num_real
+    firsts += [firsts[-1]] * pad
+    init_boxes += [init_boxes[-1]] * pad
+    lengths = np.concatenate([lengths, np.zeros(pad, int)])
+
+    def put(x):
+        return jax.device_put(x, sharding) if sharding is not None else jnp.asarray(x)
+
+    frames = put(np.stack([pad_frame(f, height, width) for f in firsts]))
+    valid = put(np.asarray([(f.shape[1], f.shape[0]) for f in firsts], np.float32))
+    keys = jnp.broadcast_to(jax.random.key(seed), (batch_size,))
+    start = time.perf_counter()
+    states = _batched_init(
+        weights, frames, put(np.asarray(init_boxes, np.float32)), keys, config, valid
+    )
+    jax.block_until_ready(states)
+    init_seconds = time.perf_counter() - start
+
+    iterators = [iter(s) for s in sequences]
+    for it in iterators:
+        next(it)
+    boxes = [[b] for b in init_boxes[:num_real]]
+    scores = [[1.0] for _ in range(num_real)]
+    failed = [[False] for _ in range(num_real)]
+    step_seconds = [[] for _ in range(num_real)]
+    bar = tqdm.tqdm(
+        total=int(lengths.sum()) - num_real,
+        desc=f"batch of {num_real}",
+        unit="frame",
+        disable=not progress,
+        leave=False,
+    )
+    blank = np.zeros((height, width, 3), np.uint8)
+    for t in range(1, int(lengths.max())):
+        active = t < lengths
+        batch_frames = []
+        for i in range(batch_size):
+            if i < num_real and active[i]:
+                frame = next(iterators[i])
+                run.check_frame(frame, firsts[i].shape, sequences[i].name, t)
+                batch_frames.append(pad_frame(frame, height, width))
+            else:
+                batch_frames.append(blank)
+        start = time.perf_counter()
+        states, output = _batched_step(
+            weights, states, put(np.stack(batch_frames)), put(np.asarray(active))
+        )
+        out_boxes, out_scores, out_failed = jax.device_get(
+            (output.box_xywh, output.score, output.failed)
+        )
+        seconds = time.perf_counter() - start
+        for i in np.flatnonzero(active[:num_real]):
+            if not np.all(np.isfinite(out_boxes[i])):
+                raise run.TrackingError(
+                    f"{sequences[i].name}: non-finite box {out_boxes[i]} at frame {t}"
+                )
+            boxes[i].append(np.asarray(out_boxes[i], np.float64))
+            scores[i].append(float(out_scores[i]))
+            failed[i].append(bool(out_failed[i]))
+            step_seconds[i].append(seconds)
+        bar.update(int(active[:num_real].sum()))
+        bar.set_postfix(fps=f"{active[:num_real].sum() / max(seconds, 1e-9):.1f}")
+    bar.close()
+    return [
+        run.TrackResult(
+            np.stack(boxes[i]),
+            np.asarray(scores[i], np.float32),
+            np.asarray(failed[i]),
+            init_seconds,
+            np.asarray(step_seconds[i]),
+        )
+        for i in range(num_real)
+    ]
