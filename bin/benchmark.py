@@ -22,7 +22,7 @@ from absl import app, flags
 
 from bin import config_flags
 from bin import track as track_cli
-from tsn_jax import metrics, peers, plots, results, run
+from tsn_jax import metrics, peers, plots, profiling, results, run
 
 _TRACKERS = flags.DEFINE_list(
     "trackers", ["tsn", "csrt", "kcf"], "Trackers to run: tsn, csrt, kcf."
@@ -190,8 +190,6 @@ def _run_accuracy():
 def main(argv):
     del argv
     if _MODE.value == "speed":
-        from tsn_jax import profiling  # noqa: PLC0415 (only the speed mode needs it)
-
         profiling.main_from_flags()
         return
     _run_accuracy()

@@ -52,7 +52,7 @@ class TrackerConfig:
     temporal_loss: str = "l1"
     temporal_learning_rate: float = 1e-3
     momentum: float = 0.9
-    batch_size: int = 128
+    temporal_batch_size: int = 128
     num_init_samples: int = 5000
     init_chunk: int = 256  # First-frame samples per Feature Net call (bounds memory).
     temporal_init_steps: int = 300
@@ -70,7 +70,9 @@ class TrackerConfig:
     spatial_grid: int = 17  # Side G of the confidence map.
     spatial_features: tuple = (64, 32)
     spatial_sigma: float = 0.3  # Gaussian label sigma / target size (in grid units).
-    spatial_learning_rate: float = 1e-4
+    spatial_learning_rate: float = 1e-2  # paper 3.3 (zeta of Eq. 6)
+    spatial_clip_norm: float = 1.0  # global gradient-norm clip (spatial_net.make_optimizer)
+    spatial_refine: str = "centroid"  # Eq. 7 peak: "argmax" (paper) or "centroid" (measured)
     spatial_weight_decay: float = 1e-4
     spatial_init_samples: int = 64
     spatial_init_steps: int = 100
@@ -85,6 +87,7 @@ class TrackerConfig:
         _check_choice("feature_net", self.feature_net, FEATURE_NETS)
         _check_choice("proposal_features", self.proposal_features, PROPOSAL_FEATURES)
         _check_choice("temporal_loss", self.temporal_loss, TEMPORAL_LOSSES)
+        _check_choice("spatial_refine", self.spatial_refine, ("argmax", "centroid"))
         _check_choice("compute_dtype", self.compute_dtype, ("float32", "bfloat16"))
         positive = (
             "crop_size",
@@ -96,7 +99,7 @@ class TrackerConfig:
             "lasso_iterations",
             "tuple_size",
             "temporal_hidden",
-            "batch_size",
+            "temporal_batch_size",
             "num_init_samples",
             "init_chunk",
             "temporal_update_interval",

@@ -5,7 +5,8 @@ r"""Performance benchmark of the tracker: compile time, latency, FLOPs, memory, 
 
 For each ``proposal_features`` mode, ``measure`` reports on one sequence:
 
-* compile time of ``tracker.init`` and ``tracker.step`` (``jit(...).lower(...).compile()``);
+* compile time of ``tracker.init`` and ``tracker.step`` (``jit(...).lower(...).compile()``;
+  a load from the persistent compilation cache when ``JAX_COMPILATION_CACHE_DIR`` holds it);
 * the first-frame (``init``) time of a second run, after compilation;
 * steady per-frame latency after ``warmup`` frames (median, p90; each frame synchronised on
   the output box; the frame upload is included, as in ``run.track_sequence``) and fps;
@@ -516,6 +517,8 @@ def main_from_flags():
         "device_kind": jax.devices()[0].device_kind,
         "platform": jax.devices()[0].platform,
         "num_devices": jax.device_count(),
+        # With a persistent cache, compile times are cache loads after the first run.
+        "compilation_cache_dir": jax.config.jax_compilation_cache_dir,
         **_versions(),
         "weights": source,
         "rows": rows,

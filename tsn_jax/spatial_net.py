@@ -130,9 +130,17 @@ def loss(params, maps, labels, weight_decay):
     return data + weight_decay * decay
 
 
-def make_optimizer(learning_rate, momentum):
-    """SGD with momentum (Eq. 6)."""
-    return optax.sgd(learning_rate, momentum=momentum)
+def make_optimizer(learning_rate, momentum, clip_norm=1.0):
+    """SGD with momentum (Eq. 6) on gradients clipped to a global norm of ``clip_norm``.
+
+    Without clipping, the first steps' large gradients (all 289 cells start near 0.5 while
+    most labels are 0) drive the sigmoid into saturation: all-zero maps that never recover.
+    Measured on two real sequences (DTB70 MountainBike6, OTB Bird2): SGD 1e-4 unclipped
+    refined a candidate to 66-106 px from the target (worse than the 15-23 px it started
+    from); clipped at 1.0 with the paper's rate 0.01, to 6 px.
+    """
+    sgd = optax.sgd(learning_rate, momentum=momentum)
+    return optax.chain(optax.clip_by_global_norm(clip_norm), sgd) if clip_norm else sgd
 
 
 def train_step(model, optimizer, params, opt_state, batch, weight_decay):
@@ -189,13 +197,16 @@ def train(
     return params, opt_state, losses
 
 
-def refine(maps, windows_xywh, boxes_xywh):
-    """Eq. 7: moves each candidate's centre to the peak of its confidence map.
+def refine(maps, windows_xywh, boxes_xywh, method="argmax"):
+    """Eq. 7: moves each candidate's centre to its confidence map's peak.
 
     Args:
       maps: [B, G, G] confidence maps.
       windows_xywh: [B, 4] the windows the maps cover, frame pixels.
       boxes_xywh: [B, 4] the candidates; their sizes are kept.
+      method: "argmax" (Eq. 7: the best cell's centre) or "centroid" (the map's centre of
+        mass: a flat, unsure map leaves the candidate where it is, a sharp one moves it to
+        its peak).
 
     Returns:
       (refined boxes [B, 4], peak values [B]).
@@ -205,8 +216,15 @@ def refine(maps, windows_xywh, boxes_xywh):
     index = jnp.argmax(flat, axis=1)
     peaks = jnp.take_along_axis(flat, index[:, None], axis=1)[:, 0]
     xs, ys = cell_centers(windows_xywh, grid)
-    centre_x = jnp.take_along_axis(xs, (index % grid)[:, None], axis=1)[:, 0]
-    centre_y = jnp.take_along_axis(ys, (index // grid)[:, None], axis=1)[:, 0]
+    if method == "argmax":
+        centre_x = jnp.take_along_axis(xs, (index % grid)[:, None], axis=1)[:, 0]
+        centre_y = jnp.take_along_axis(ys, (index // grid)[:, None], axis=1)[:, 0]
+    elif method == "centroid":
+        mass = jnp.maximum(jnp.sum(maps, axis=(1, 2)), 1e-12)
+        centre_x = jnp.sum(maps * xs[:, None, :], axis=(1, 2)) / mass
+        centre_y = jnp.sum(maps * ys[:, :, None], axis=(1, 2)) / mass
+    else:
+        raise ValueError(f"unknown refine method {method!r}; expected 'argmax' or 'centroid'")
     refined = jnp.stack(
         [
             centre_x - boxes_xywh[:, 2] / 2,

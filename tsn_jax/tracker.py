@@ -38,7 +38,9 @@ def spatial_model(config):
 def _optimizers(config):
     return (
         temporal_net.make_optimizer(config.temporal_learning_rate, config.momentum),
-        spatial_net.make_optimizer(config.spatial_learning_rate, config.momentum),
+        spatial_net.make_optimizer(
+            config.spatial_learning_rate, config.momentum, config.spatial_clip_norm
+        ),
     )
 
 
@@ -104,7 +106,7 @@ def _train_temporal(config, params, opt_state, key, samples, candidates, candida
         candidates,
         candidates_valid,
         num_steps=steps,
-        batch_size=config.batch_size,
+        batch_size=config.temporal_batch_size,
         k=config.tuple_size,
         loss_type=config.temporal_loss,
     )
@@ -251,7 +253,7 @@ def _locate(state, frame_features, proposals, scores):
         box = spatial_net.ensemble(candidates, top_scores)
         return box, top_scores[0], windows, inputs
     maps = spatial_model(config).apply({"params": state.spatial_params}, inputs)
-    refined, peaks = spatial_net.refine(maps, windows, candidates)
+    refined, peaks = spatial_net.refine(maps, windows, candidates, config.spatial_refine)
     box = spatial_net.ensemble(refined, top_scores * peaks)
     confidence = top_scores[0] if config.use_temporal else jnp.max(peaks)
     return box, confidence, windows, inputs
