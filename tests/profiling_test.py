@@ -10,41 +10,11 @@ import sys
 import jax
 import pytest
 
-from tsn_jax import config as config_lib
+from tests import tracker_test
 from tsn_jax import profiling, synthetic
 from tsn_jax import weights as weights_lib
 
-# The SMALL config of tests/tracker_test.py.
-SMALL = config_lib.TrackerConfig(
-    proposal_features="roi",
-    crop_size=35,
-    crop_target_size=25,
-    search_size=63,
-    feature_grid=2,
-    num_proposals=16,
-    pool_capacity=4,
-    lasso_iterations=20,
-    tuple_size=2,
-    temporal_hidden=16,
-    temporal_batch_size=8,
-    num_init_samples=64,
-    init_chunk=32,
-    temporal_init_steps=5,
-    temporal_update_steps=2,
-    temporal_update_interval=2,
-    memory_frames=3,
-    samples_per_frame=4,
-    top_candidates=3,
-    spatial_window_size=35,
-    spatial_grid=5,
-    spatial_features=(8, 4),
-    spatial_init_samples=8,
-    spatial_init_steps=3,
-    spatial_update_steps=1,
-    spatial_memory=12,
-    spatial_batch_size=4,
-    failure_threshold=0.0,
-)
+SMALL = tracker_test.SMALL
 NUM_FRAMES = 6
 
 

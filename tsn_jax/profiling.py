@@ -38,7 +38,6 @@ from tsn_jax import (
     features,
     pool,
     results,
-    sampling,
     spatial_net,
     tracker,
 )
@@ -152,23 +151,11 @@ def _median_ms(fn, args, repeats):
 
 
 def _proposals(state):
-    config = state.config
-    key = jax.random.fold_in(state.key, state.frame_index + 1)
-    return sampling.gaussian_proposals(
-        jax.random.split(key)[0],
-        state.box_xywh,
-        config.num_proposals,
-        config.proposal_translation_std * state.search_growth,
-        config.proposal_scale_std,
-        config.scale_step,
-        state.frame_size_wh,
-        config.min_box_size,
-    )
+    return tracker.propose(state, tracker.frame_keys(state)[0])
 
 
 def _search_window(state):
-    around = boxes.scale_about_center(state.box_xywh, state.search_growth)
-    return features.search_window(around, state.config)
+    return features.search_window(tracker.search_around(state), state.config)
 
 
 def _stage_crop(state, frame):
@@ -227,7 +214,7 @@ def _stage_spatial(weights, state, frame, maps, scores):
     else:
         inputs = features.crop_spatial_inputs(weights, frame, windows, config, state.frame_size_wh)
     conf = tracker.spatial_model(config).apply({"params": state.spatial_params}, inputs)
-    refined, peaks = spatial_net.refine(conf, windows, candidates)
+    refined, peaks = spatial_net.refine(conf, windows, candidates, config.spatial_refine)
     return spatial_net.ensemble(refined, top_scores * peaks)
 
 

@@ -312,6 +312,33 @@ def _update(
     )
 
 
+def frame_keys(state):
+    """(proposal key, update key) of the frame after ``state.frame_index``."""
+    key = jax.random.fold_in(state.key, state.frame_index + 1)
+    k_proposals, k_update = jax.random.split(key)
+    return k_proposals, k_update
+
+
+def propose(state, key):
+    """Step 1: [num_proposals, 4] Gaussian proposals around the last box (wider after failures)."""
+    config = state.config
+    return sampling.gaussian_proposals(
+        key,
+        state.box_xywh,
+        config.num_proposals,
+        config.proposal_translation_std * state.search_growth,
+        config.proposal_scale_std,
+        config.scale_step,
+        state.frame_size_wh,
+        config.min_box_size,
+    )
+
+
+def search_around(state):
+    """[4] box the roi search window is centred on: the last box, grown after failures."""
+    return boxes.scale_about_center(state.box_xywh, state.search_growth)
+
+
 def step_fn(weights, state, frame):
     """One frame of Algorithm 1.
 
@@ -326,22 +353,11 @@ def step_fn(weights, state, frame):
     """
     config = state.config
     frame_index = state.frame_index + 1
-    key = jax.random.fold_in(state.key, frame_index)
-    k_proposals, k_update = jax.random.split(key)
-
-    proposals = sampling.gaussian_proposals(
-        k_proposals,
-        state.box_xywh,
-        config.num_proposals,
-        config.proposal_translation_std * state.search_growth,
-        config.proposal_scale_std,
-        config.scale_step,
-        state.frame_size_wh,
-        config.min_box_size,
+    k_proposals, k_update = frame_keys(state)
+    proposals = propose(state, k_proposals)
+    frame_features = _FrameFeatures(
+        weights, frame, search_around(state), state.frame_size_wh, config
     )
-    # After failures the roi search window grows with the proposal spread.
-    search_around = boxes.scale_about_center(state.box_xywh, state.search_growth)
-    frame_features = _FrameFeatures(weights, frame, search_around, state.frame_size_wh, config)
     proposal_features = frame_features.of_boxes(proposals)
     scores = _score_proposals(state, proposal_features)
     box, confidence, windows, inputs = _locate(state, frame_features, proposals, scores)
