@@ -195,3 +195,21 @@ def test_track_sequence_rejects_a_frame_of_another_size(weights):
 
     with pytest.raises(run.TrackingError, match="frame 1 is 90x80 but the first frame is 96x80"):
         run.track_sequence(weights, Mixed(), SMALL, progress=False)
+
+
+@pytest.mark.parametrize(
+    "init_box",
+    [[-10.0, -8.0, 30.0, 25.0], [90.0, 70.0, 20.0, 20.0], [40.0, 30.0, 2.0, 1.5]],
+    ids=["leaves_top_left", "leaves_bottom_right", "below_min_size"],
+)
+def test_boxes_stay_finite_inside_the_frame_and_above_min_size(weights, sequence, init_box):
+    """Targets partly outside the frame or tinier than min_box_size: clipped, never NaN."""
+    frames = [sequence.frame(i) for i in range(3)]
+    box = np.asarray(init_box, np.float32)
+    state, outputs = _track(weights, frames, box, SMALL)
+    boxes_xywh = np.concatenate([np.asarray(state.box_xywh)[None], outputs.box_xywh])
+    assert np.all(np.isfinite(boxes_xywh))
+    assert np.all(boxes_xywh[:, 2:] >= SMALL.min_box_size - 1e-4)
+    assert np.all(boxes_xywh[:, :2] >= -1e-4)
+    assert np.all(boxes_xywh[:, 0] + boxes_xywh[:, 2] <= 96 + 1e-3)
+    assert np.all(boxes_xywh[:, 1] + boxes_xywh[:, 3] <= 80 + 1e-3)
