@@ -30,21 +30,34 @@ _HELP = {
 _FIELDS = dataclasses.fields(config_lib.TrackerConfig)
 
 
-def define_config_flags():
+def define_config_flags(flag_values=flags.FLAGS):
     """Defines one absl flag per TrackerConfig field (call once, at import of a bin module)."""
     for field in _FIELDS:
         help_text = _HELP.get(field.name, f"TrackerConfig.{field.name} (tsn_jax/config.py).")
         default = field.default
         if isinstance(default, bool):
-            flags.DEFINE_bool(field.name, default, help_text)
+            flags.DEFINE_bool(field.name, default, help_text, flag_values=flag_values)
         elif isinstance(default, int):
-            flags.DEFINE_integer(field.name, default, help_text)
+            flags.DEFINE_integer(field.name, default, help_text, flag_values=flag_values)
         elif isinstance(default, float):
-            flags.DEFINE_float(field.name, default, help_text)
+            flags.DEFINE_float(field.name, default, help_text, flag_values=flag_values)
         elif isinstance(default, tuple):
-            flags.DEFINE_list(field.name, [str(v) for v in default], help_text)
+            values = [str(v) for v in default]
+            flags.DEFINE_list(field.name, values, help_text, flag_values=flag_values)
         else:
-            flags.DEFINE_string(field.name, default, help_text)
+            flags.DEFINE_string(field.name, default, help_text, flag_values=flag_values)
+
+
+def config_from_args(args):
+    """The TrackerConfig of command-line style ``args`` (flagfiles too) over the defaults.
+
+    Parsed into a fresh flag set, so the process's own flags are untouched; arguments that
+    are not config flags (``--output_dir`` in a flagfile, say) are ignored.
+    """
+    flag_values = flags.FlagValues()
+    define_config_flags(flag_values)
+    flag_values(["config", *args], known_only=True)
+    return config_from_flags(flag_values)
 
 
 def config_from_flags(flag_values=flags.FLAGS):

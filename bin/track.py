@@ -40,6 +40,11 @@ _SEED = flags.DEFINE_integer("seed", 0, "PRNG seed: the same seed gives the same
 _VISUALIZE = flags.DEFINE_bool(
     "visualize", False, "Write <output_dir>/videos/<sequence>.mp4 with the boxes drawn."
 )
+_VISUALIZE_FRAMES = flags.DEFINE_list(
+    "visualize_frames",
+    [],
+    "With --visualize: 1-based frame numbers also saved as <output_dir>/videos/<seq>_<n>.png.",
+)
 _OVERWRITE = flags.DEFINE_bool("overwrite", False, "Re-track sequences that have results.")
 _PROGRESS = flags.DEFINE_bool("progress", True, "Show a per-frame progress bar with fps.")
 _BATCH_SIZE = flags.DEFINE_integer(
@@ -169,7 +174,9 @@ def main(argv):
         writer = None
         if _VISUALIZE.value:
             writer = visualize.VideoWriter(
-                output_dir / "videos" / f"{sequence.name}.mp4", sequence.groundtruth_xywh
+                output_dir / "videos" / f"{sequence.name}.mp4",
+                sequence.groundtruth_xywh,
+                png_frames=[int(n) for n in _VISUALIZE_FRAMES.value],
             )
         try:
             return run.track_sequence(

@@ -32,12 +32,18 @@ def _sequences():
 
 def test_batch_matches_one_by_one(weights):
     sequences = _sequences()
-    batched = batch.track_batch(weights, sequences, SMALL, seed=0, progress=False)
-    for sequence, result in zip(sequences, batched, strict=True):
-        alone = run.track_sequence(weights, sequence, SMALL, seed=0, progress=False)
+    seeds = [0, 3]  # per-sequence seeds, as the seed-spread runs use them
+    batched = batch.track_batch(weights, sequences, SMALL, progress=False, seeds=seeds)
+    for sequence, seed, result in zip(sequences, seeds, batched, strict=True):
+        alone = run.track_sequence(weights, sequence, SMALL, seed=seed, progress=False)
         assert result.boxes_xywh.shape == (len(sequence), 4)
         # Float tolerance: the batched convolutions may sum in another order.
         np.testing.assert_allclose(result.boxes_xywh, alone.boxes_xywh, atol=1e-2)
+
+
+def test_batch_rejects_seeds_of_another_length(weights):
+    with pytest.raises(ValueError, match="1 seeds for 2 sequences"):
+        batch.track_batch(weights, _sequences(), SMALL, progress=False, seeds=[0])
 
 
 def test_pad_frame_and_process_share():

@@ -136,6 +136,7 @@ def test_benchmark_speed_mode_cli(tmp_path):
         "--init_chunk=32",
         "--top_candidates=3",
         "--samples_per_frame=4",
+        "--speed_batch_sizes=2",
         f"--speed_output={output}",
     ]
     env = {**os.environ, "JAX_PLATFORMS": "cpu"}
@@ -158,3 +159,16 @@ def test_benchmark_speed_mode_cli(tmp_path):
     assert row["frame_size_wh"] == [640, 480]
     assert row["memory_growth"]["frames"] == [2, 3]
     assert "roi" in done.stdout and "feature_net" in done.stdout
+    (throughput,) = payload["batch_throughput"]
+    assert throughput["batch_size"] == 2 and throughput["mode"] == "roi"
+    assert _positive_finite(throughput["frames_per_s"])
+
+
+def test_batch_throughput_counts_every_sequence(weights):
+    row = profiling.batch_throughput(
+        weights, SMALL, batch_size=2, num_frames=2, warmup=1, frame_size_wh=(96, 80)
+    )
+    assert row["batch_size"] == 2 and row["num_frames"] == 2
+    # Two sequences per step, two timed steps (median = mean): fps = 2 / step time.
+    assert row["frames_per_s"] == pytest.approx(2e3 / row["step_median_ms"], rel=1e-9)
+    assert "frames/s" in profiling.format_throughput([row])

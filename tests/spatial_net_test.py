@@ -113,16 +113,47 @@ def test_train_step_jit_equals_no_jit():
         np.testing.assert_allclose(x, y, rtol=1e-5, atol=1e-6)
 
 
+def _sigmoid64(x):
+    return 1.0 / (1.0 + np.exp(-np.float64(x)))
+
+
 def test_loss_includes_weight_decay():
     model, params = _model_and_params()
     inputs = jnp.ones((2, G, G, C))
-    maps = model.apply({"params": params}, inputs)
+    logits = model.apply({"params": params}, inputs, logits=True)
+    np.testing.assert_allclose(
+        model.apply({"params": params}, inputs), _sigmoid64(logits), rtol=1e-6
+    )
     labels = jnp.zeros((2, G, G))
-    squared = float(np.mean(np.sum(np.float64(maps) ** 2, axis=(1, 2))))
+    squared = float(np.mean(np.sum(_sigmoid64(logits) ** 2, axis=(1, 2))))
     norm = sum(float(np.sum(np.float64(p) ** 2)) for p in jax.tree.leaves(params))
     np.testing.assert_allclose(
-        spatial_net.loss(params, maps, labels, 0.1), squared + 0.1 * norm, rtol=1e-5
+        spatial_net.loss(params, logits, labels, 0.1), squared + 0.1 * norm, rtol=1e-5
     )
+
+
+def test_bce_loss_matches_float64_reference():
+    rng = np.random.default_rng(7)
+    logits = rng.normal(scale=3.0, size=(3, G, G))
+    labels = rng.uniform(size=(3, G, G))
+    p = _sigmoid64(logits)
+    reference = np.mean(np.sum(-(labels * np.log(p) + (1 - labels) * np.log1p(-p)), axis=(1, 2)))
+    got = spatial_net.loss({}, jnp.asarray(logits, jnp.float32), labels, 0.0, kind="bce")
+    np.testing.assert_allclose(got, reference, rtol=1e-5)
+    with pytest.raises(ValueError, match="unknown Spatial Net loss"):
+        spatial_net.loss({}, jnp.asarray(logits), labels, 0.0, kind="l1")
+
+
+def test_bce_gradient_survives_a_saturated_map():
+    """The squared error's gradient vanishes on an all-zero map; cross-entropy's does not."""
+    logits = jnp.full((1, G, G), -20.0)
+    labels = jnp.zeros((1, G, G)).at[0, G // 2, G // 2].set(1.0)
+    grads = {
+        kind: jax.grad(lambda z, kind=kind: spatial_net.loss({}, z, labels, 0.0, kind))(logits)
+        for kind in ("l2", "bce")
+    }
+    assert abs(float(grads["l2"][0, G // 2, G // 2])) < 1e-7
+    np.testing.assert_allclose(grads["bce"][0, G // 2, G // 2], -1.0, atol=1e-6)
 
 
 def test_training_finds_the_target():
@@ -163,3 +194,15 @@ def test_training_finds_the_target():
     maps = model.apply({"params": params}, inputs)
     refined, _ = spatial_net.refine(maps, windows, targets)
     np.testing.assert_allclose(refined, targets, atol=1e-4)
+
+
+def test_refine_leaves_candidates_of_flat_low_maps():
+    windows = jnp.asarray([[0.0, 0.0, 90.0, 90.0], [0.0, 0.0, 90.0, 90.0]])
+    candidates = jnp.asarray([[30.0, 30.0, 10.0, 10.0], [30.0, 30.0, 10.0, 10.0]])
+    maps = jnp.zeros((2, G, G)).at[:, 1, 1].set(jnp.asarray([0.05, 0.5]))
+    for method in ("argmax", "centroid"):
+        refined, peaks = spatial_net.refine(maps, windows, candidates, method, min_peak=0.1)
+        np.testing.assert_allclose(peaks, [0.05, 0.5], rtol=1e-6)
+        np.testing.assert_allclose(refined[0], candidates[0])  # peak 0.05 < 0.1: unmoved
+        # Peak 0.5 in cell (1, 1), centre 15 px: the 10 px box moves to x = y = 10.
+        np.testing.assert_allclose(refined[1], [10.0, 10.0, 10.0, 10.0], atol=1e-4)

@@ -143,14 +143,28 @@ def test_no_host_transfer_inside_a_step(weights, sequence):
         {"use_temporal": False},
         {"use_spatial": False},
         {"temporal_loss": "l2"},
+        {"box_regression": False},
+        {"spatial_loss": "l2"},
     ],
-    ids=["crop", "no_temporal", "no_spatial", "l2"],
+    ids=["crop", "no_temporal", "no_spatial", "l2", "no_box_regression", "spatial_l2"],
 )
 def test_modes_and_ablations_track(weights, sequence, changes):
     config = dataclasses.replace(SMALL, **changes)
     frames = [sequence.frame(i) for i in range(3)]
     _, outputs = _track(weights, frames, np.asarray(sequence.init_box_xywh, np.float32), config)
     assert np.isfinite(outputs.box_xywh).all()
+
+
+def test_box_regression_is_fitted_on_the_first_frame(weights, sequence):
+    box = np.asarray(sequence.init_box_xywh, np.float32)
+    frame = sequence.frame(0)
+    fitted = tracker.init(weights, frame, box, jax.random.key(0), SMALL).box_regression
+    chex.assert_shape(fitted, (SMALL.feature_size + 1, 4))
+    assert np.isfinite(fitted).all() and np.abs(fitted).max() > 0
+    off = dataclasses.replace(SMALL, box_regression=False)
+    assert not np.asarray(
+        tracker.init(weights, frame, box, jax.random.key(0), off).box_regression
+    ).any()
 
 
 def test_failure_keeps_the_box_and_widens_the_search(weights, sequence):

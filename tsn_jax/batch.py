@@ -56,7 +56,7 @@ def _batch_sharding(batch_size):
     return NamedSharding(Mesh(np.asarray(devices), ("batch",)), PartitionSpec("batch"))
 
 
-def track_batch(weights, sequences, config, seed=0, progress=True, shard=True):
+def track_batch(weights, sequences, config, seed=0, progress=True, shard=True, seeds=None):
     """Tracks sequences together, one batched ``step`` per frame index.
 
     Every sequence gets ``jax.random.key(seed)``, as ``run.track_sequence`` gives it, so the
@@ -64,9 +64,11 @@ def track_batch(weights, sequences, config, seed=0, progress=True, shard=True):
 
     Args:
       weights: Feature Net weights.
-      sequences: ``datasets.Sequence`` objects (any sizes and lengths).
+      sequences: ``datasets.Sequence`` objects (any sizes and lengths; one may appear several
+        times, e.g. with different seeds).
       config: TrackerConfig.
-      seed: PRNG seed.
+      seed: PRNG seed of every sequence.
+      seeds: optional per-sequence seeds (overrides ``seed``).
       progress: show a tqdm bar with the aggregate frames per second.
       shard: shard the batch axis across the local devices when there are several (the
         batch is padded with copies of the last sequence, inactive, to a multiple of them).
@@ -78,6 +80,9 @@ def track_batch(weights, sequences, config, seed=0, progress=True, shard=True):
     sequences = list(sequences)
     if not sequences:
         raise ValueError("track_batch needs at least one sequence")
+    seeds = [seed] * len(sequences) if seeds is None else [int(s) for s in seeds]
+    if len(seeds) != len(sequences):
+        raise ValueError(f"{len(seeds)} seeds for {len(sequences)} sequences")
     lengths = np.asarray([len(s) for s in sequences])
     num_real = len(sequences)
     devices = len(jax.local_devices()) if shard else 1
@@ -98,14 +103,18 @@ def track_batch(weights, sequences, config, seed=0, progress=True, shard=True):
     pad = batch_size - num_real
     firsts += [firsts[-1]] * pad
     init_boxes += [init_boxes[-1]] * pad
+    seeds += [seeds[-1]] * pad
     lengths = np.concatenate([lengths, np.zeros(pad, int)])
 
     def put(x):
         return jax.device_put(x, sharding) if sharding is not None else jnp.asarray(x)
 
-    frames = put(np.stack([pad_frame(f, height, width) for f in firsts]))
+    # One host buffer for the whole run: each sequence's frames have one size, so its padding
+    # stays zero and a step only copies the new frames in (no per-step allocation).
+    buffer = np.stack([pad_frame(f, height, width) for f in firsts])
+    frames = put(buffer)
     valid = put(np.asarray([(f.shape[1], f.shape[0]) for f in firsts], np.float32))
-    keys = jnp.broadcast_to(jax.random.key(seed), (batch_size,))
+    keys = jax.vmap(jax.random.key)(jnp.asarray(seeds))
     start = time.perf_counter()
     states = _batched_init(
         weights, frames, put(np.asarray(init_boxes, np.float32)), keys, config, valid
@@ -127,21 +136,16 @@ def track_batch(weights, sequences, config, seed=0, progress=True, shard=True):
         disable=not progress,
         leave=False,
     )
-    blank = np.zeros((height, width, 3), np.uint8)
     for t in range(1, int(lengths.max())):
         active = t < lengths
-        batch_frames = []
-        for i in range(batch_size):
-            if i < num_real and active[i]:
-                frame = next(iterators[i])
-                run.check_frame(frame, firsts[i].shape, sequences[i].name, t)
-                batch_frames.append(pad_frame(frame, height, width))
-            else:
-                batch_frames.append(blank)
+        for i in np.flatnonzero(active[:num_real]):
+            frame = next(iterators[i])
+            run.check_frame(frame, firsts[i].shape, sequences[i].name, t)
+            buffer[i, : frame.shape[0], : frame.shape[1]] = frame
+        # Ended sequences keep their last frame in the buffer: masked, never looked at.
         start = time.perf_counter()
-        states, output = _batched_step(
-            weights, states, put(np.stack(batch_frames)), put(np.asarray(active))
-        )
+        # The buffer is rewritten next frame only after this step's outputs are fetched.
+        states, output = _batched_step(weights, states, put(buffer), put(np.asarray(active)))
         out_boxes, out_scores, out_failed = jax.device_get(
             (output.box_xywh, output.score, output.failed)
         )

@@ -73,12 +73,19 @@ class TrackerConfig:
     spatial_learning_rate: float = 1e-2  # paper 3.3 (zeta of Eq. 6)
     spatial_clip_norm: float = 1.0  # global gradient-norm clip (spatial_net.make_optimizer)
     spatial_refine: str = "centroid"  # Eq. 7 peak: "argmax" (paper) or "centroid" (measured)
+    spatial_min_peak: float = 0.1  # Maps peaking below this leave their candidate unrefined.
+    spatial_loss: str = "bce"  # Eq. 5: "l2" (paper) or "bce" (measured: spatial_net.loss)
     spatial_weight_decay: float = 1e-4
     spatial_init_samples: int = 64
     spatial_init_steps: int = 100
     spatial_update_steps: int = 2
     spatial_batch_size: int = 16
     spatial_memory: int = 64
+
+    # Bounding-box regression of the top candidates (not in the paper; box_regression.py).
+    box_regression: bool = True
+    box_regression_ridge: float = 1000.0  # MDNet's ridge strength.
+    box_regression_min_iou: float = 0.6  # First-frame samples this close train it (MDNet).
 
     # Failure handling (DESIGN.md step 5).
     failure_threshold: float = 0.3  # Best temporal similarity below this = failure.
@@ -88,6 +95,7 @@ class TrackerConfig:
         _check_choice("proposal_features", self.proposal_features, PROPOSAL_FEATURES)
         _check_choice("temporal_loss", self.temporal_loss, TEMPORAL_LOSSES)
         _check_choice("spatial_refine", self.spatial_refine, ("argmax", "centroid"))
+        _check_choice("spatial_loss", self.spatial_loss, ("l2", "bce"))
         _check_choice("compute_dtype", self.compute_dtype, ("float32", "bfloat16"))
         positive = (
             "crop_size",

@@ -54,6 +54,10 @@ if "peak_flops" not in flags.FLAGS:
     )
 if "speed_output" not in flags.FLAGS:
     flags.DEFINE_string("speed_output", "results/speed.json", "--mode=speed: JSON report path.")
+if "speed_batch_sizes" not in flags.FLAGS:
+    flags.DEFINE_list(
+        "speed_batch_sizes", [], "--mode=speed: also aggregate fps of batched tracking (1,8,32)."
+    )
 if "speed_growth_frames" not in flags.FLAGS:
     flags.DEFINE_list(
         "speed_growth_frames", ["20", "60"], "--mode=speed: host RSS after these frame counts."
@@ -202,7 +206,10 @@ def _stage_temporal(state, tuple_features, proposal_features):
 
 
 def _stage_spatial(weights, state, frame, maps, scores):
-    """Top-B candidates, their Spatial Net inputs, confidence maps, refinement and ensemble."""
+    """Top-B candidates, their Spatial Net inputs, confidence maps, refinement and ensemble.
+
+    (The box regression of the candidates, one [B, D + 1] @ [D + 1, 4] product, is left out.)
+    """
     config = state.config
     proposals = _proposals(state)
     top_scores, top = jax.lax.top_k(scores, config.top_candidates)
@@ -214,7 +221,9 @@ def _stage_spatial(weights, state, frame, maps, scores):
     else:
         inputs = features.crop_spatial_inputs(weights, frame, windows, config, state.frame_size_wh)
     conf = tracker.spatial_model(config).apply({"params": state.spatial_params}, inputs)
-    refined, peaks = spatial_net.refine(conf, windows, candidates, config.spatial_refine)
+    refined, peaks = spatial_net.refine(
+        conf, windows, candidates, config.spatial_refine, config.spatial_min_peak
+    )
     return spatial_net.ensemble(refined, top_scores * peaks)
 
 
@@ -406,6 +415,58 @@ def memory_growth(weights, sequence, config, frames=(20, 60), seed=0):
     }
 
 
+def batch_throughput(weights, config, batch_size, num_frames, warmup=3, frame_size_wh=(640, 480)):
+    """Aggregate frames per second of ``batch.track_batch`` over synthetic sequences.
+
+    Args:
+      weights: Feature Net weights.
+      config: TrackerConfig.
+      batch_size: sequences tracked together (each a different synthetic seed).
+      num_frames: timed batched steps after the warmup.
+      warmup: untimed steps first (the first one compiles).
+      frame_size_wh: frame size of every sequence, pixels.
+
+    Returns:
+      A JSON-able dict: batch_size, mode, init_s (compile included), step_median_ms (one batched
+      step, frame upload included), frames_per_s (batch_size x steps / their summed time).
+    """
+    from tsn_jax import batch, synthetic  # noqa: PLC0415 (batch imports run, run imports us)
+
+    if batch_size < 1 or num_frames < 1 or warmup < 1:
+        raise ProfilingError(
+            f"batch_size={batch_size}, num_frames={num_frames} and warmup={warmup} must be >= 1"
+        )
+    sequences = [
+        synthetic.make_sequence(
+            num_frames=warmup + num_frames + 1, frame_size_wh=frame_size_wh, seed=seed
+        )
+        for seed in range(batch_size)
+    ]
+    tracked = batch.track_batch(weights, sequences, config, progress=False)
+    steady = np.asarray(tracked[0].step_seconds[warmup:])
+    return {
+        "device": jax.devices()[0].device_kind,
+        "mode": config.proposal_features,
+        "batch_size": batch_size,
+        "init_s": tracked[0].init_seconds,
+        "step_median_ms": 1e3 * float(np.median(steady)),
+        "frames_per_s": batch_size * len(steady) / float(np.sum(steady)),
+        "num_frames": num_frames,
+        "frame_size_wh": list(frame_size_wh),
+    }
+
+
+def format_throughput(rows):
+    """The batched-tracking table: one row per (mode, batch size)."""
+    lines = [f"{'device':<24}{'mode':<6}{'batch':>6}{'init s':>9}{'step ms':>10}{'frames/s':>10}"]
+    for r in rows:
+        lines.append(
+            f"{r['device'][:23]:<24}{r['mode']:<6}{r['batch_size']:>6}{r['init_s']:>9.1f}"
+            f"{r['step_median_ms']:>10.2f}{r['frames_per_s']:>10.1f}"
+        )
+    return "\n".join(lines)
+
+
 def _fmt(value, scale=1.0, spec=".1f"):
     return "-" if value is None else format(value * scale, spec)
 
@@ -479,7 +540,24 @@ def main_from_flags():
     warmup = fv.speed_warmup
     sequence = _speed_sequence(warmup)
     growth_frames = [int(n) for n in fv.speed_growth_frames]
-    rows = []
+    output = pathlib.Path(fv.speed_output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    rows, throughput = [], []
+
+    def write_report():  # after every measurement, so a run cut short keeps what finished
+        payload = {
+            "device_kind": jax.devices()[0].device_kind,
+            "platform": jax.devices()[0].platform,
+            "num_devices": jax.device_count(),
+            # With a persistent cache, compile times are cache loads after the first run.
+            "compilation_cache_dir": jax.config.jax_compilation_cache_dir,
+            **_versions(),
+            "weights": source,
+            "rows": rows,
+            "batch_throughput": throughput,
+        }
+        results.atomic_write_text(output, json.dumps(payload, indent=1))
+
     for mode in fv.speed_modes:
         if mode not in ("roi", "crop"):
             raise ProfilingError(f"--speed_modes: unknown mode {mode!r}; use roi and/or crop")
@@ -499,18 +577,24 @@ def main_from_flags():
                 weights, sequence, mode_config, growth_frames, seed=fv.seed
             )
         rows.append(row)
-    print(format_report(rows))
-    payload = {
-        "device_kind": jax.devices()[0].device_kind,
-        "platform": jax.devices()[0].platform,
-        "num_devices": jax.device_count(),
-        # With a persistent cache, compile times are cache loads after the first run.
-        "compilation_cache_dir": jax.config.jax_compilation_cache_dir,
-        **_versions(),
-        "weights": source,
-        "rows": rows,
-    }
-    output = pathlib.Path(fv.speed_output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    results.atomic_write_text(output, json.dumps(payload, indent=1))
+        print(format_report([row]))
+        write_report()
+    if rows:
+        print(format_report(rows))
+    for size in fv.speed_batch_sizes:
+        print(f"== batched roi tracking, batch of {size}")
+        throughput.append(
+            batch_throughput(
+                weights,
+                dataclasses.replace(config, proposal_features="roi"),
+                int(size),
+                fv.speed_frames,
+                warmup=max(warmup, 1),
+            )
+        )
+        print(format_throughput(throughput[-1:]))
+        write_report()
+    if throughput:
+        print(format_throughput(throughput))
+    write_report()
     print(f"Speed report written to {output}")

@@ -61,13 +61,14 @@ class SpatialNet(nn.Module):
     kernel_sizes: tuple = (1, 3, 3)
 
     @nn.compact
-    def __call__(self, inputs):
+    def __call__(self, inputs, logits=False):
+        """[B, G, G, C] -> [B, G, G] confidences (or, with ``logits``, the pre-sigmoid map)."""
         x = inputs
         widths = (*self.features, 1)
         for index, (width, size) in enumerate(zip(widths, self.kernel_sizes, strict=True)):
             x = PatchConv(width, size, name=f"conv{index + 1}")(x)
             x = nn.relu(x) if index < len(widths) - 1 else x
-        return nn.sigmoid(x[..., 0])
+        return x[..., 0] if logits else nn.sigmoid(x[..., 0])
 
 
 def fuse(maps, grid):
@@ -123,9 +124,28 @@ def gaussian_labels(windows_xywh, targets_xywh, grid, sigma_factor):
     return gy[:, :, None] * gx[:, None, :]
 
 
-def loss(params, maps, labels, weight_decay):
-    """Eq. 5: mean over windows of the summed squared map error + weight_decay * ||params||^2."""
-    data = jnp.mean(jnp.sum(jnp.square(maps - labels), axis=(1, 2)))
+LOSSES = ("l2", "bce")
+
+
+def loss(params, map_logits, labels, weight_decay, kind="l2"):
+    """Eq. 5: mean over windows of the summed map error + weight_decay * ||params||^2.
+
+    Args:
+      params: the Spatial Net's parameters (for the decay term).
+      map_logits: [B, G, G] pre-sigmoid maps.
+      labels: [B, G, G] Gaussian labels in [0, 1].
+      weight_decay: lambda of Eq. 5.
+      kind: "l2": the paper's squared error of the sigmoid map; "bce": binary cross-entropy
+        with the soft labels, whose gradient (sigmoid - label) does not vanish when the map
+        saturates (WORKSPACE.md: the squared error's all-zero maps).
+    """
+    if kind == "l2":
+        errors = jnp.square(jax.nn.sigmoid(map_logits) - labels)
+    elif kind == "bce":
+        errors = optax.sigmoid_binary_cross_entropy(map_logits, labels)
+    else:
+        raise ValueError(f"unknown Spatial Net loss {kind!r}; expected one of {LOSSES}")
+    data = jnp.mean(jnp.sum(errors, axis=(1, 2)))
     decay = sum(jnp.sum(jnp.square(p)) for p in jax.tree.leaves(params))
     return data + weight_decay * decay
 
@@ -143,11 +163,13 @@ def make_optimizer(learning_rate, momentum, clip_norm=1.0):
     return optax.chain(optax.clip_by_global_norm(clip_norm), sgd) if clip_norm else sgd
 
 
-def train_step(model, optimizer, params, opt_state, batch, weight_decay):
+def train_step(model, optimizer, params, opt_state, batch, weight_decay, loss_kind="l2"):
     """One SGD step on (inputs [B, G, G, C], labels [B, G, G]) -> (params, opt_state, loss)."""
     inputs, labels = batch
     value, grads = jax.value_and_grad(
-        lambda p: loss(p, model.apply({"params": p}, inputs), labels, weight_decay)
+        lambda p: loss(
+            p, model.apply({"params": p}, inputs, logits=True), labels, weight_decay, loss_kind
+        )
     )(params)
     updates, opt_state = optimizer.update(grads, opt_state, params)
     return optax.apply_updates(params, updates), opt_state, value
@@ -166,6 +188,7 @@ def train(
     num_steps,
     batch_size,
     weight_decay,
+    loss_kind="l2",
 ):
     """``num_steps`` SGD steps on minibatches of valid memory entries, in one ``lax.scan``.
 
@@ -175,6 +198,7 @@ def train(
       inputs: [S, G, G, C] fused maps; labels: [S, G, G]; valid: [S] bool.
       num_steps, batch_size: static ints.
       weight_decay: lambda of Eq. 5.
+      loss_kind: "l2" or "bce" (``loss``).
 
     Returns:
       (params, opt_state, losses [num_steps]).
@@ -187,7 +211,7 @@ def train(
         p, o = carry
         picked = jax.random.categorical(step_key, logits, shape=(batch_size,))
         p, o, value = train_step(
-            model, optimizer, p, o, (inputs[picked], labels[picked]), weight_decay
+            model, optimizer, p, o, (inputs[picked], labels[picked]), weight_decay, loss_kind
         )
         return (p, o), value
 
@@ -197,7 +221,7 @@ def train(
     return params, opt_state, losses
 
 
-def refine(maps, windows_xywh, boxes_xywh, method="argmax"):
+def refine(maps, windows_xywh, boxes_xywh, method="argmax", min_peak=0.0):
     """Eq. 7: moves each candidate's centre to its confidence map's peak.
 
     Args:
@@ -207,6 +231,8 @@ def refine(maps, windows_xywh, boxes_xywh, method="argmax"):
       method: "argmax" (Eq. 7: the best cell's centre) or "centroid" (the map's centre of
         mass: a flat, unsure map leaves the candidate where it is, a sharp one moves it to
         its peak).
+      min_peak: a candidate whose map peaks below this stays where it is (the Spatial Net
+        does not see the target there; the centre of an all-near-zero map is noise).
 
     Returns:
       (refined boxes [B, 4], peak values [B]).
@@ -234,6 +260,7 @@ def refine(maps, windows_xywh, boxes_xywh, method="argmax"):
         ],
         axis=-1,
     )
+    refined = jnp.where((peaks >= min_peak)[:, None], refined, boxes_xywh)
     return refined, peaks
 
 

@@ -24,6 +24,7 @@ class TrackerState:
       target_pool: the target pool of tuple learning.
       samples: Temporal Net sample memory (features [M, D], IoU labels [M]).
       windows: Spatial Net sample memory (fused maps [S, G, G, C], Gaussian labels [S, G, G]).
+      box_regression: [D + 1, 4] float32 bounding-box regression weights (first frame).
       search_growth: [] float32 proposal spread multiplier (> 1 after failures).
       score: [] float32 confidence of the last box (best temporal similarity).
       key: PRNG key of the sequence; per-frame keys are folded in from frame_index.
@@ -43,6 +44,7 @@ class TrackerState:
     target_pool: pool.TargetPool
     samples: memory.SampleMemory
     windows: memory.SampleMemory
+    box_regression: jax.Array
     search_growth: jax.Array
     score: jax.Array
     key: jax.Array
@@ -54,7 +56,8 @@ class StepOutput(NamedTuple):
     """What ``step`` reports for one frame.
 
     Attributes:
-      box_xywh: [4] float32 estimated box, 0-based frame pixels.
+      box_xywh: [4] float32 reported box, 0-based frame pixels: the tracked box's centre with
+        the box regression's size (the tracked box itself where that is off or on failure).
       score: [] float32 best temporal similarity in (0, 1).
       failed: [] bool, the score fell below the failure threshold (box kept, search widened).
     """

@@ -25,13 +25,15 @@ class VideoWriter:
       path: output ``.mp4`` path (its folder is created).
       groundtruth_xywh: optional [T, 4] 0-based boxes drawn in red (NaN rows skipped).
       fps: frame rate of the video.
+      png_frames: 1-based frame numbers also saved as ``<video stem>_<number>.png`` beside it.
     """
 
-    def __init__(self, path, groundtruth_xywh=None, fps=25.0):
+    def __init__(self, path, groundtruth_xywh=None, fps=25.0, png_frames=()):
         self.path = pathlib.Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.groundtruth = groundtruth_xywh
         self.fps = fps
+        self.png_frames = {int(n) for n in png_frames}
         self._writer = None
 
     def __call__(self, index, frame_rgb, box_xywh):
@@ -51,6 +53,10 @@ class VideoWriter:
             if not self._writer.isOpened():
                 raise OSError(f"OpenCV cannot write the video {self.path}")
         self._writer.write(image)
+        if index + 1 in self.png_frames:
+            png = self.path.with_name(f"{self.path.stem}_{index + 1:04d}.png")
+            if not cv2.imwrite(str(png), image):
+                raise OSError(f"OpenCV cannot write {png}")
 
     def close(self):
         if self._writer is not None:

@@ -1,0 +1,110 @@
+r"""Accuracy runs of several configurations in one process, every sequence of a run batched.
+
+  PYTHONPATH=. python benchmarks/accuracy_runs.py --dataset_dir=D \
+      [--results_dir=results/benchmark] [--runs=tsn,no_temporal,...] [--weights=FILE]
+
+The way a GPU fills WORKSPACE.md's accuracy tables in minutes: frames are decoded once (in
+parallel) and kept in memory, each run tracks all sequences in one ``batch.track_batch``, and
+the three seeds of the default configuration share one batch. Each run writes
+``<results_dir>/<name>/<sequence>.txt`` and ``timings.json`` as ``bin.track`` does;
+``python -m bin.benchmark --trackers=csrt,kcf,<names> --benchmark_dir=<results_dir>`` then
+scores them beside the peers. A run whose folders hold every sequence is skipped.
+"""
+
+import concurrent.futures
+import pathlib
+import time
+
+from absl import app, flags
+
+from bin import config_flags, dataset_flags
+from bin import track as track_cli  # defines the tracking flags the flagfiles set
+from tsn_jax import batch, datasets, run
+
+# run: (flags, {seed: result folder name}), in order of priority.
+RUNS = {
+    "tsn": (["--flagfile=configs/otb.flags"], {0: "tsn", 1: "tsn_seed1", 2: "tsn_seed2"}),
+    "no_temporal": (["--flagfile=configs/ablation_no_temporal.flags"], {0: "tsn_no_temporal"}),
+    "no_spatial": (["--flagfile=configs/ablation_no_spatial.flags"], {0: "tsn_no_spatial"}),
+    "l2": (["--flagfile=configs/ablation_l2.flags"], {0: "tsn_l2"}),
+    "no_box_regression": (
+        ["--flagfile=configs/otb.flags", "--nobox_regression"],
+        {0: "tsn_no_box_regression"},
+    ),
+    "spatial_l2": (
+        ["--flagfile=configs/otb.flags", "--spatial_loss=l2", "--spatial_min_peak=0"],
+        {0: "tsn_spatial_l2"},
+    ),
+    "bf16": (["--flagfile=configs/otb.flags", "--compute_dtype=bfloat16"], {0: "tsn_bf16"}),
+    "crop": (["--flagfile=configs/otb.flags", "--proposal_features=crop"], {0: "tsn_crop"}),
+}
+
+_RESULTS_DIR = flags.DEFINE_string(
+    "results_dir", "results/benchmark", "Each run writes <results_dir>/<name>/."
+)
+_RUNS = flags.DEFINE_list("runs", list(RUNS), f"Runs, in order; any of {', '.join(RUNS)}.")
+_THREADS = flags.DEFINE_integer("decode_threads", 16, "Threads decoding the frames.")
+_EXTRA = flags.DEFINE_list(
+    "extra_flags", [], "Config flags added to every run's (e.g. a tiny config for a dry run)."
+)
+
+
+def cached(sequences, threads):
+    """The sequences with every frame decoded once, in parallel, and served from memory."""
+
+    def load(sequence):
+        frames = [sequence.frame(i) for i in range(len(sequence))]
+        return datasets.Sequence.from_render(
+            sequence.name,
+            len(frames),
+            frames.__getitem__,
+            sequence.groundtruth_xywh,
+            sequence.init_box_xywh,
+        )
+
+    with concurrent.futures.ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(load, sequences))
+
+
+def main(argv):
+    del argv
+    unknown = [r for r in _RUNS.value if r not in RUNS]
+    if unknown:
+        raise app.UsageError(f"--runs: unknown {unknown}; choose from {', '.join(RUNS)}")
+    results_dir = pathlib.Path(_RESULTS_DIR.value)
+    start = time.perf_counter()
+    sequences = datasets.load_sequences(
+        dataset_flags.DATASET_DIR.value, dataset_flags.SEQUENCES.value
+    )
+    sequences = cached(sequences, _THREADS.value)
+    print(f"{len(sequences)} sequences decoded in {time.perf_counter() - start:.1f} s")
+    for name in _RUNS.value:
+        run_flags, folders = RUNS[name]
+        if all(
+            (results_dir / f / f"{s.name}.txt").exists()
+            for f in folders.values()
+            for s in sequences
+        ):
+            print(f"== {name}: results exist, skipped")
+            continue
+        config = config_flags.config_from_args([*run_flags, *_EXTRA.value])
+        weights, source = track_cli.resolve_weights(
+            flags.FLAGS.weights, config.feature_net, flags.FLAGS.allow_random_weights
+        )
+        seeds = [seed for seed in folders for _ in sequences]
+        start = time.perf_counter()
+        tracked = batch.track_batch(
+            weights, sequences * len(folders), config, progress=False, seeds=seeds
+        )
+        seconds = time.perf_counter() - start
+        frames = sum(len(r.boxes_xywh) - 1 for r in tracked)
+        print(f"== {name}: {len(tracked)} tracks, {frames} frames in {seconds:.1f} s")
+        for index, (seed, folder) in enumerate(folders.items()):
+            chunk = tracked[index * len(sequences) : (index + 1) * len(sequences)]
+            done = {s.name: r for s, r in zip(sequences, chunk, strict=True)}
+            info = {"weights": source, "seed": seed, "config": repr(config), "batched": True}
+            run.track_all(sequences, lambda s, d=done: d[s.name], results_dir / folder, True, info)
+
+
+if __name__ == "__main__":
+    app.run(main)

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The lent-GPU measurements recorded in WORKSPACE.md (issues 5 and 6), in one script.
+#
+#   bash benchmarks/device_check.sh speed     # speed table (roi, crop) + batched throughput
+#   bash benchmarks/device_check.sh accuracy  # benchmarks/accuracy_runs.py on all sequences
+#
+# Environment: DATA (OTB-layout folder, or several joined by ':'), WEIGHTS (Feature Net file),
+# EXTRA (config flags added to every run, comma-separated for accuracy, spaces for speed:
+# a tiny config for a dry run on a CPU), RUNS (accuracy runs, comma-separated),
+# OUT (where logs, JSON and a tarball of result files go; default results/device), RESULTS
+# (the accuracy runs' result folders; default results/benchmark), PYTHON.
+# Each run is guarded by a timeout and its results are packed as soon as it ends, so a call
+# cut short keeps what finished. The accuracy results go to $RESULTS/<name>/,
+# where `python -m bin.benchmark --trackers=...` scores them next to CSRT and KCF.
+set -u
+OUT=${OUT:-results/device}
+PY=${PYTHON:-python3}
+WEIGHTS=${WEIGHTS:-weights/vgg16_imagenet.npz}
+RESULTS=${RESULTS:-results/benchmark}
+export PYTHONPATH=. PYTHONUNBUFFERED=1
+export JAX_COMPILATION_CACHE_DIR=${JAX_COMPILATION_CACHE_DIR:-/tmp/tsn_jax_cache}
+mkdir -p "$OUT"
+
+{
+  date -u
+  nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.max.sm --format=csv
+  $PY -c "import jax, jaxlib, flax, optax; print('jax', jax.__version__, 'jaxlib', jaxlib.__version__, 'flax', flax.__version__, 'optax', optax.__version__); print(jax.devices())"
+} >>"$OUT/env.txt" 2>&1
+
+speed() {
+  # roi with batched throughput first, then crop (slower), each guarded on its own.
+  timeout "${SPEED_TIMEOUT:-240}" $PY -m bin.benchmark --mode=speed --demo \
+    --weights="$WEIGHTS" --speed_frames=100 --speed_modes=roi --speed_batch_sizes=1,8,32 \
+    --speed_growth_frames=100,300 --speed_output="$OUT/speed_roi.json" ${EXTRA:-} 2>&1 |
+    grep -v "^W0\|^I0" | tee -a "$OUT/speed.log"
+  timeout "${CROP_TIMEOUT:-150}" $PY -m bin.benchmark --mode=speed --demo \
+    --weights="$WEIGHTS" --speed_frames=100 --speed_modes=crop --speed_batch_sizes= \
+    --speed_growth_frames=100,200 --speed_output="$OUT/speed_crop.json" ${EXTRA:-} 2>&1 |
+    grep -v "^W0\|^I0" | tee -a "$OUT/speed.log"
+}
+
+accuracy() {
+  # Joins the DATA folders into one (the sequences travel in parts; see WORKSPACE.md).
+  local data=/tmp/tsn_data
+  rm -rf "$data" && mkdir -p "$data"
+  IFS=: read -ra parts <<<"${DATA:?set DATA to the sequences folder(s)}"
+  for part in "${parts[@]}"; do
+    for seq in "$part"/*/; do [[ -d "$seq" ]] && ln -sfn "$(realpath "$seq")" "$data/$(basename "$seq")"; done
+  done
+  echo "sequences: $(ls "$data" | wc -l)" | tee -a "$OUT/accuracy.log"
+  timeout "${ACC_TIMEOUT:-480}" $PY benchmarks/accuracy_runs.py --dataset_dir="$data" \
+    --weights="$WEIGHTS" --results_dir="$RESULTS" --runs="${RUNS:-tsn,no_temporal,no_spatial,l2,no_box_regression,spatial_l2,bf16,crop}" \
+    ${EXTRA:+--extra_flags="$EXTRA"} 2>&1 | grep -v "^W0\|^I0" | tee -a "$OUT/accuracy.log"
+  tar czf "$OUT/accuracy_results.tgz" -C "$(dirname "$RESULTS")" "$(basename "$RESULTS")"
+}
+
+for what in "$@"; do "$what"; done
