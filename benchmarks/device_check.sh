@@ -49,7 +49,7 @@ accuracy() {
   done
   echo "sequences: $(ls "$data" | wc -l)" | tee -a "$OUT/accuracy.log"
   timeout "${ACC_TIMEOUT:-480}" $PY benchmarks/accuracy_runs.py --dataset_dir="$data" \
-    --weights="$WEIGHTS" --results_dir="$RESULTS" --runs="${RUNS:-tsn,no_temporal,no_spatial,l2,no_box_regression,spatial_l2,bf16,crop}" \
+    --weights="$WEIGHTS" --runs_dir="$RESULTS" --runs="${RUNS:-tsn,no_temporal,no_spatial,l2,seed1,seed2,bf16,crop,no_box_regression,spatial_l2}" \
     ${EXTRA:+--extra_flags="$EXTRA"} 2>&1 | grep -v "^W0\|^I0" | tee -a "$OUT/accuracy.log"
   tar czf "$OUT/accuracy_results.tgz" -C "$(dirname "$RESULTS")" "$(basename "$RESULTS")"
 }

@@ -41,6 +41,24 @@ def test_batch_matches_one_by_one(weights):
         np.testing.assert_allclose(result.boxes_xywh, alone.boxes_xywh, atol=1e-2)
 
 
+def test_batched_step_keeps_the_fine_tune_conditional(weights):
+    """The Temporal fine-tune stays a real conditional under vmap (not run on every frame)."""
+    sequence = _sequences()[0]
+    frames = sequence.frame(0)[None]
+    states = batch._batched_init(
+        weights,
+        frames,
+        np.asarray([sequence.init_box_xywh], np.float32),
+        jax.vmap(jax.random.key)(np.asarray([0])),
+        SMALL,
+        np.asarray([[96.0, 80.0]], np.float32),
+    )
+    compiled = batch._batched_step.lower(
+        weights, states, frames, np.asarray([True]), np.bool_(False)
+    ).compile()
+    assert " conditional(" in compiled.as_text()
+
+
 def test_batch_rejects_seeds_of_another_length(weights):
     with pytest.raises(ValueError, match="1 seeds for 2 sequences"):
         batch.track_batch(weights, _sequences(), SMALL, progress=False, seeds=[0])

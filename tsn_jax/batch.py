@@ -29,9 +29,11 @@ def _batched_init(weights, frames, boxes_xywh, keys, config, valid_sizes_wh):
 
 
 @functools.partial(jax.jit, donate_argnums=(1,))
-def _batched_step(weights, states, frames, active):
+def _batched_step(weights, states, frames, active, fine_tune):
+    # fine_tune is one unbatched bool (every sequence is at the same frame), so the Temporal
+    # Net's fine-tune stays a real conditional under vmap (tracker.step_fn).
     states = states.replace(active=active & states.active)
-    return jax.vmap(tracker.step_fn, in_axes=(None, 0, 0))(weights, states, frames)
+    return jax.vmap(tracker.step_fn, in_axes=(None, 0, 0, None))(weights, states, frames, fine_tune)
 
 
 def pad_frame(frame, height, width):
@@ -145,7 +147,10 @@ def track_batch(weights, sequences, config, seed=0, progress=True, shard=True, s
         # Ended sequences keep their last frame in the buffer: masked, never looked at.
         start = time.perf_counter()
         # The buffer is rewritten next frame only after this step's outputs are fetched.
-        states, output = _batched_step(weights, states, put(buffer), put(np.asarray(active)))
+        fine_tune = tracker.fine_tune_due(t, config)
+        states, output = _batched_step(
+            weights, states, put(buffer), put(np.asarray(active)), np.bool_(fine_tune)
+        )
         out_boxes, out_scores, out_failed = jax.device_get(
             (output.box_xywh, output.score, output.failed)
         )

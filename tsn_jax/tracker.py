@@ -296,9 +296,9 @@ def _locate(state, frame_features, proposals, proposal_features, scores):
 def _update(
     state, key, frame_features, proposals, proposal_features, box, confidence, windows, inputs
 ):
-    """Step 6: pool, memories and Spatial Net every frame; Temporal Net every few frames."""
+    """Step 6: target pool, sample memories and Spatial Net (every frame that did not fail)."""
     config = state.config
-    k_pick, k_spatial, k_temporal = jax.random.split(key, 3)
+    k_pick, k_spatial, _ = jax.random.split(key, 3)
     box_feature = frame_features.of_boxes(box[None, :])[0]
     target_pool = pool.add(state.target_pool, box_feature, confidence)
 
@@ -315,25 +315,6 @@ def _update(
         s_params, s_opt_state = _train_spatial(
             config, s_params, s_opt_state, k_spatial, window_memory, config.spatial_update_steps
         )
-
-    t_params, t_opt_state = state.temporal_params, state.temporal_opt_state
-    if config.use_temporal:
-        t_params, t_opt_state = jax.lax.cond(
-            state.frame_index % config.temporal_update_interval == 0,
-            lambda p, o: _train_temporal(
-                config,
-                p,
-                o,
-                k_temporal,
-                samples,
-                target_pool.features,
-                target_pool.valid,
-                config.temporal_update_steps,
-            ),
-            lambda p, o: (p, o),
-            t_params,
-            t_opt_state,
-        )
     return state.replace(
         target_feature=box_feature,
         target_pool=target_pool,
@@ -341,9 +322,41 @@ def _update(
         windows=window_memory,
         spatial_params=s_params,
         spatial_opt_state=s_opt_state,
-        temporal_params=t_params,
-        temporal_opt_state=t_opt_state,
     )
+
+
+def _fine_tune(state, key, fine_tune, failed):
+    """Step 6, every ``temporal_update_interval`` frames: the Temporal Net's fine-tune.
+
+    Kept out of the failure ``lax.cond``: under ``vmap`` a cond on a batched predicate (the
+    per-sequence failure) runs both branches, and so would every cond nested inside them. On
+    its own, with the unbatched ``fine_tune`` flag of batched tracking, it stays a conditional.
+    A failed frame's fine-tune result is discarded (failures skip every update).
+    """
+    config = state.config
+    k_temporal = jax.random.split(key, 3)[2]
+    params, opt_state = jax.lax.cond(
+        fine_tune,
+        lambda p, o: _train_temporal(
+            config,
+            p,
+            o,
+            k_temporal,
+            state.samples,
+            state.target_pool.features,
+            state.target_pool.valid,
+            config.temporal_update_steps,
+        ),
+        lambda p, o: (p, o),
+        state.temporal_params,
+        state.temporal_opt_state,
+    )
+    keep = jax.tree.map(
+        lambda new, old: jnp.where(failed, old, new),
+        (params, opt_state),
+        (state.temporal_params, state.temporal_opt_state),
+    )
+    return state.replace(temporal_params=keep[0], temporal_opt_state=keep[1])
 
 
 def frame_keys(state):
@@ -373,7 +386,12 @@ def search_around(state):
     return boxes.scale_about_center(state.box_xywh, state.search_growth)
 
 
-def step_fn(weights, state, frame):
+def fine_tune_due(frame_index, config):
+    """Whether frame ``frame_index`` (1-based after the first) fine-tunes the Temporal Net."""
+    return frame_index % config.temporal_update_interval == 0
+
+
+def step_fn(weights, state, frame, fine_tune=None):
     """One frame of Algorithm 1.
 
     Args:
@@ -381,12 +399,17 @@ def step_fn(weights, state, frame):
       state: TrackerState from ``init`` or the previous ``step``.
       frame: [H, W, 3] uint8 RGB frame (the size of the first frame, or padded to the batch's
         common size with the valid size carried in the state).
+      fine_tune: optional [] bool, ``fine_tune_due`` of this frame. Batched tracking passes it
+        unbatched (every sequence is at the same frame): under ``vmap`` a ``lax.cond`` on a
+        batched predicate runs both branches, i.e. the Temporal Net's fine-tune every frame.
 
     Returns:
       (new state, StepOutput). A state whose ``active`` flag is False is returned unchanged.
     """
     config = state.config
     frame_index = state.frame_index + 1
+    if fine_tune is None:
+        fine_tune = fine_tune_due(frame_index, config)
     k_proposals, k_update = frame_keys(state)
     proposals = propose(state, k_proposals)
     frame_features = _FrameFeatures(
@@ -422,6 +445,8 @@ def step_fn(weights, state, frame):
         ),
         advanced,
     )
+    if config.use_temporal:
+        tracked = _fine_tune(tracked, k_update, fine_tune, failed)
     new_state = jax.tree.map(lambda new, old: jnp.where(state.active, new, old), tracked, state)
     reported = jnp.where(failed | ~state.active, new_state.box_xywh, reported)
     output = state_lib.StepOutput(box_xywh=reported, score=confidence, failed=failed & state.active)

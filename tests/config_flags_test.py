@@ -1,0 +1,50 @@
+"""Flag parsing of tracker configs (bin/config_flags.py) and the accuracy runs' flag sets."""
+
+import importlib.util
+import pathlib
+
+import pytest
+
+from bin import config_flags
+from tsn_jax import config as config_lib
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def test_otb_flagfile_is_the_default_config():
+    assert config_flags.config_from_args(["--flagfile=configs/otb.flags"]) == (
+        config_lib.TrackerConfig()
+    )
+
+
+@pytest.mark.parametrize(
+    "flagfile, field, value",
+    [
+        ("ablation_no_temporal", "use_temporal", False),
+        ("ablation_no_spatial", "use_spatial", False),
+        ("ablation_l2", "temporal_loss", "l2"),
+    ],
+)
+def test_ablation_flagfiles_change_one_field(flagfile, field, value):
+    config = config_flags.config_from_args([f"--flagfile=configs/{flagfile}.flags"])
+    assert getattr(config, field) == value
+    changed = {
+        f: getattr(config, f)
+        for f in config_lib.TrackerConfig.__dataclass_fields__
+        if getattr(config, f) != getattr(config_lib.TrackerConfig(), f)
+    }
+    assert changed == {field: value}
+
+
+def test_every_accuracy_run_parses():
+    spec = importlib.util.spec_from_file_location(
+        "accuracy_runs", ROOT / "benchmarks" / "accuracy_runs.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    folders = []
+    for run_flags, seeds in module.RUNS.values():
+        config_flags.config_from_args(run_flags)  # raises on a bad flag or value
+        folders += list(seeds.values())
+    assert len(folders) == len(set(folders))  # no two runs write one folder
+    assert config_flags.config_from_args(["--nobox_regression"]).box_regression is False
