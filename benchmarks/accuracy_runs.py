@@ -107,7 +107,13 @@ def main(argv):
             chunk = tracked[index * len(sequences) : (index + 1) * len(sequences)]
             done = {s.name: r for s, r in zip(sequences, chunk, strict=True)}
             info = {"weights": source, "seed": seed, "config": repr(config), "batched": True}
-            run.track_all(sequences, lambda s, d=done: d[s.name], results_dir / folder, True, info)
+            run.track_all(
+                sequences,
+                lambda s, d=done: d[s.name],
+                results_dir / folder,
+                overwrite=True,
+                info=info,
+            )
 
 
 if __name__ == "__main__":

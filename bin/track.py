@@ -45,6 +45,11 @@ _VISUALIZE_FRAMES = flags.DEFINE_list(
     [],
     "With --visualize: 1-based frame numbers also saved as <output_dir>/videos/<seq>_<n>.png.",
 )
+flags.register_validator(
+    "visualize_frames",
+    lambda values: all(v.isdigit() and int(v) > 0 for v in values),
+    "--visualize_frames takes 1-based frame numbers, e.g. 10,50",
+)
 _OVERWRITE = flags.DEFINE_bool("overwrite", False, "Re-track sequences that have results.")
 _PROGRESS = flags.DEFINE_bool("progress", True, "Show a per-frame progress bar with fps.")
 _BATCH_SIZE = flags.DEFINE_integer(

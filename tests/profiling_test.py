@@ -172,3 +172,17 @@ def test_batch_throughput_counts_every_sequence(weights):
     # Two sequences per step, two timed steps (median = mean): fps = 2 / step time.
     assert row["frames_per_s"] == pytest.approx(2e3 / row["step_median_ms"], rel=1e-9)
     assert "frames/s" in profiling.format_throughput([row])
+
+
+def test_benchmark_rejects_bad_batch_sizes():
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    done = subprocess.run(
+        [sys.executable, "-m", "bin.benchmark", "--mode=speed", "--speed_batch_sizes=8,0"],
+        cwd=root,
+        env={**os.environ, "JAX_PLATFORMS": "cpu"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode != 0
+    assert "--speed_batch_sizes takes positive integers" in done.stderr

@@ -1,5 +1,10 @@
 """The tracking video and its PNG snapshots (tsn_jax/visualize.py)."""
 
+import os
+import pathlib
+import subprocess
+import sys
+
 import cv2
 import numpy as np
 
@@ -25,3 +30,17 @@ def test_video_and_png_snapshots_show_both_boxes(tmp_path):
     # Lossless PNG: ground truth in red (BGR 0,0,255) on its left edge, prediction in green.
     assert tuple(image[16, 10]) == visualize.GROUNDTRUTH_BGR
     assert tuple(image[28, 30]) == visualize.PREDICTION_BGR
+
+
+def test_track_rejects_bad_visualize_frames():
+    root = pathlib.Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-m", "bin.track", "--demo", "--visualize", "--visualize_frames=10,x"],
+        cwd=root,
+        env={**os.environ, "JAX_PLATFORMS": "cpu"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode != 0
+    assert "--visualize_frames takes 1-based frame numbers" in done.stderr

@@ -58,6 +58,11 @@ if "speed_batch_sizes" not in flags.FLAGS:
     flags.DEFINE_list(
         "speed_batch_sizes", [], "--mode=speed: also aggregate fps of batched tracking (1,8,32)."
     )
+    flags.register_validator(
+        "speed_batch_sizes",
+        lambda values: all(v.isdigit() and int(v) > 0 for v in values),
+        "--speed_batch_sizes takes positive integers, e.g. 1,8,32",
+    )
 if "speed_growth_frames" not in flags.FLAGS:
     flags.DEFINE_list(
         "speed_growth_frames", ["20", "60"], "--mode=speed: host RSS after these frame counts."
