@@ -9,6 +9,12 @@ a run may batch several seeds (``RUNS``). Each run writes
 ``<runs_dir>/<name>/<sequence>.txt`` and ``timings.json`` as ``bin.track`` does;
 ``python -m bin.benchmark --trackers=csrt,kcf,<names> --benchmark_dir=<runs_dir>`` then
 scores them beside the peers. A run whose folders hold every sequence is skipped.
+
+``--runs_file`` adds runs for a sweep, one per line: a name, then the run's flags (after
+``--flagfile=configs/otb.flags``), an optional ``seed=N`` (default 0) and an optional
+``batch=N`` (sequences per batch, longest first; default all: crop mode needs ~6 GB of GPU
+memory per sequence); ``#`` starts a comment. ``benchmarks/sweep.txt`` is the sweep behind
+WORKSPACE.md's choices.
 """
 
 import concurrent.futures
@@ -21,9 +27,9 @@ from bin import config_flags, dataset_flags
 from bin import track as track_cli  # defines the tracking flags the flagfiles set
 from tsn_jax import batch, datasets, run
 
-# run: (flags, {seed: result folder name}), in order of priority. Several seeds in one run
-# share a batch; 3 x 15 sequences ran out of an H100's 80 GB in the first frame (the 5000
-# samples' RoI features, 34 GB), so the seeds are separate runs.
+# run: (flags, {seed: result folder name}[, sequences per batch]), in order of priority.
+# Several seeds in one run share a batch; 3 x 15 sequences ran out of an H100's 80 GB in the
+# first frame (the 5000 samples' RoI features, 34 GB), so the seeds are separate runs.
 RUNS = {
     "tsn": (["--flagfile=configs/otb.flags"], {0: "tsn"}),
     "seed1": (["--flagfile=configs/otb.flags"], {1: "tsn_seed1"}),
@@ -40,7 +46,7 @@ RUNS = {
         {0: "tsn_spatial_l2"},
     ),
     "bf16": (["--flagfile=configs/otb.flags", "--compute_dtype=bfloat16"], {0: "tsn_bf16"}),
-    "crop": (["--flagfile=configs/otb.flags", "--proposal_features=crop"], {0: "tsn_crop"}),
+    "crop": (["--flagfile=configs/otb.flags", "--proposal_features=crop"], {0: "tsn_crop"}, 2),
 }
 
 _RUNS_DIR = flags.DEFINE_string(
@@ -48,9 +54,56 @@ _RUNS_DIR = flags.DEFINE_string(
 )
 _RUNS = flags.DEFINE_list("runs", list(RUNS), f"Runs, in order; any of {', '.join(RUNS)}.")
 _THREADS = flags.DEFINE_integer("decode_threads", 16, "Threads decoding the frames.")
+_RUNS_FILE = flags.DEFINE_string(
+    "runs_file", None, "Extra runs, one per line: name [flags...] [seed=N] (see above)."
+)
 _EXTRA = flags.DEFINE_list(
     "extra_flags", [], "Config flags added to every run's (e.g. a tiny config for a dry run)."
 )
+
+
+def read_runs_file(path):
+    """{name: (flags, {seed: name}, batch size or None)} of a runs file (module docstring)."""
+    runs = {}
+    for number, line in enumerate(pathlib.Path(path).read_text().splitlines(), 1):
+        words = line.split("#", 1)[0].split()
+        if not words:
+            continue
+        name, *rest = words
+        options = dict(w.split("=", 1) for w in rest if w.startswith(("seed=", "batch=")))
+        run_flags = [w for w in rest if not w.startswith(("seed=", "batch="))]
+        bad = [w for w in run_flags if not w.startswith("--")]
+        if bad or len(options) + len(run_flags) != len(rest) or name in runs:
+            raise ValueError(
+                f"{path}:{number}: expected 'name --flag=value ... [seed=N] [batch=N]'"
+            )
+        seed, batch_size = int(options.get("seed", 0)), int(options.get("batch", 0)) or None
+        runs[name] = (["--flagfile=configs/otb.flags", *run_flags], {seed: name}, batch_size)
+    return runs
+
+
+def track_in_batches(weights, sequences, config, seeds, batch_size):
+    """``batch.track_batch`` over chunks of ``batch_size`` sequences (longest first), the
+    frames of every chunk padded to one size (one compiled step); results in input order."""
+    if batch_size is None or batch_size >= len(sequences):
+        return batch.track_batch(weights, sequences, config, progress=False, seeds=seeds)
+    firsts = [s.frame(0).shape for s in sequences]
+    pad_to_hw = (max(f[0] for f in firsts), max(f[1] for f in firsts))
+    order = sorted(range(len(sequences)), key=lambda i: -len(sequences[i]))
+    tracked = [None] * len(sequences)
+    for start in range(0, len(order), batch_size):
+        chunk = order[start : start + batch_size]
+        results = batch.track_batch(
+            weights,
+            [sequences[i] for i in chunk],
+            config,
+            progress=False,
+            seeds=[seeds[i] for i in chunk],
+            pad_to_hw=pad_to_hw,
+        )
+        for i, result in zip(chunk, results, strict=True):
+            tracked[i] = result
+    return tracked
 
 
 def cached(sequences, threads):
@@ -72,9 +125,14 @@ def cached(sequences, threads):
 
 def main(argv):
     del argv
-    unknown = [r for r in _RUNS.value if r not in RUNS]
+    runs, names = dict(RUNS), list(_RUNS.value)
+    if _RUNS_FILE.value:  # the file's runs, after any --runs named explicitly
+        swept = read_runs_file(_RUNS_FILE.value)
+        runs.update(swept)
+        names = [*(names if _RUNS.present else []), *swept]
+    unknown = [r for r in names if r not in runs]
     if unknown:
-        raise app.UsageError(f"--runs: unknown {unknown}; choose from {', '.join(RUNS)}")
+        raise app.UsageError(f"--runs: unknown {unknown}; choose from {', '.join(runs)}")
     results_dir = pathlib.Path(_RUNS_DIR.value)
     start = time.perf_counter()
     sequences = datasets.load_sequences(
@@ -82,8 +140,8 @@ def main(argv):
     )
     sequences = cached(sequences, _THREADS.value)
     print(f"{len(sequences)} sequences decoded in {time.perf_counter() - start:.1f} s")
-    for name in _RUNS.value:
-        run_flags, folders = RUNS[name]
+    for name in names:
+        run_flags, folders, *batch_size = runs[name]
         if all(
             (results_dir / f / f"{s.name}.txt").exists()
             for f in folders.values()
@@ -97,8 +155,8 @@ def main(argv):
         )
         seeds = [seed for seed in folders for _ in sequences]
         start = time.perf_counter()
-        tracked = batch.track_batch(
-            weights, sequences * len(folders), config, progress=False, seeds=seeds
+        tracked = track_in_batches(
+            weights, sequences * len(folders), config, seeds, *(batch_size or [None])
         )
         seconds = time.perf_counter() - start
         frames = sum(len(r.boxes_xywh) - 1 for r in tracked)

@@ -3,6 +3,7 @@
 #
 #   bash benchmarks/device_check.sh speed     # speed table (roi, crop) + batched throughput
 #   bash benchmarks/device_check.sh accuracy  # benchmarks/accuracy_runs.py on all sequences
+#   bash benchmarks/device_check.sh sweep     # the runs of $SWEEP (a runs file), $PROCS at once
 #
 # Environment: DATA (OTB-layout folder, or several joined by ':'), WEIGHTS (Feature Net file),
 # EXTRA (config flags added to every run, comma-separated for accuracy, spaces for speed:
@@ -39,7 +40,7 @@ speed() {
     grep -v "^W0\|^I0" | tee -a "$OUT/speed.log"
 }
 
-accuracy() {
+join_data() {
   # Joins the DATA folders into one (the sequences travel in parts; see WORKSPACE.md).
   local data=/tmp/tsn_data
   rm -rf "$data" && mkdir -p "$data"
@@ -48,10 +49,34 @@ accuracy() {
     for seq in "$part"/*/; do [[ -d "$seq" ]] && ln -sfn "$(realpath "$seq")" "$data/$(basename "$seq")"; done
   done
   echo "sequences: $(ls "$data" | wc -l)" | tee -a "$OUT/accuracy.log"
+}
+
+accuracy() {
+  local data=/tmp/tsn_data
+  join_data
   timeout "${ACC_TIMEOUT:-480}" $PY benchmarks/accuracy_runs.py --dataset_dir="$data" \
     --weights="$WEIGHTS" --runs_dir="$RESULTS" --runs="${RUNS:-tsn,no_temporal,no_spatial,l2,seed1,seed2,bf16,crop,no_box_regression,spatial_l2}" \
     ${EXTRA:+--extra_flags="$EXTRA"} 2>&1 | grep -v "^W0\|^I0" | tee -a "$OUT/accuracy.log"
   tar czf "$OUT/accuracy_results.tgz" -C "$(dirname "$RESULTS")" "$(basename "$RESULTS")"
+}
+
+sweep() {
+  # The runs of $SWEEP split over $PROCS processes sharing the GPU (the roi step is
+  # latency-bound: one process leaves it mostly idle), then one tarball of every run's results
+  # (the device call returns only a few files: keep RESULTS outside OUT). Four processes ran
+  # out of an H100's memory in the first frame; two fit.
+  local data=/tmp/tsn_data procs=${PROCS:-2}
+  join_data
+  for ((i = 0; i < procs; i++)); do
+    grep -v '^\s*\(#\|$\)' "${SWEEP:?set SWEEP to a runs file}" | awk -v p="$procs" -v i="$i" 'NR % p == i' >"$OUT/sweep_$i.txt"
+    XLA_PYTHON_CLIENT_MEM_FRACTION=$(awk -v p="$procs" 'BEGIN { printf "%.2f", 0.9 / p }') \
+      timeout "${SWEEP_TIMEOUT:-480}" $PY benchmarks/accuracy_runs.py --dataset_dir="$data" \
+      --weights="$WEIGHTS" --runs_dir="$RESULTS" --runs_file="$OUT/sweep_$i.txt" \
+      ${EXTRA:+--extra_flags="$EXTRA"} 2>&1 | grep -v "^W0\|^I0" >"$OUT/sweep_$i.log" &
+  done
+  wait
+  cat "$OUT"/sweep_*.log
+  tar czf "$OUT/sweep_results.tgz" -C "$(dirname "$RESULTS")" "$(basename "$RESULTS")"
 }
 
 for what in "$@"; do "$what"; done

@@ -33,7 +33,10 @@ def _sequences():
 def test_batch_matches_one_by_one(weights):
     sequences = _sequences()
     seeds = [0, 3]  # per-sequence seeds, as the seed-spread runs use them
-    batched = batch.track_batch(weights, sequences, SMALL, progress=False, seeds=seeds)
+    # pad_to_hw larger than both: the padding is never looked at, whatever its size.
+    batched = batch.track_batch(
+        weights, sequences, SMALL, progress=False, seeds=seeds, pad_to_hw=(100, 112)
+    )
     for sequence, seed, result in zip(sequences, seeds, batched, strict=True):
         alone = run.track_sequence(weights, sequence, SMALL, seed=seed, progress=False)
         assert result.boxes_xywh.shape == (len(sequence), 4)

@@ -1,5 +1,6 @@
 """Flag parsing of tracker configs (bin/config_flags.py) and the accuracy runs' flag sets."""
 
+import functools
 import importlib.util
 import pathlib
 
@@ -36,15 +37,36 @@ def test_ablation_flagfiles_change_one_field(flagfile, field, value):
     assert changed == {field: value}
 
 
-def test_every_accuracy_run_parses():
+@functools.cache  # loaded once: the module defines absl flags
+def _accuracy_runs():
     spec = importlib.util.spec_from_file_location(
         "accuracy_runs", ROOT / "benchmarks" / "accuracy_runs.py"
     )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module
+
+
+def test_every_accuracy_run_parses():
+    module = _accuracy_runs()
+    runs = dict(module.RUNS)
+    for sweep in ("sweep.txt", "sweep_size.txt"):
+        runs.update(module.read_runs_file(ROOT / "benchmarks" / sweep))
     folders = []
-    for run_flags, seeds in module.RUNS.values():
+    for run_flags, seeds, *_ in runs.values():
         config_flags.config_from_args(run_flags)  # raises on a bad flag or value
         folders += list(seeds.values())
     assert len(folders) == len(set(folders))  # no two runs write one folder
     assert config_flags.config_from_args(["--nobox_regression"]).box_regression is False
+
+
+def test_runs_file_lines(tmp_path):
+    module = _accuracy_runs()
+    path = tmp_path / "runs.txt"
+    path.write_text("# comment\n\nlow  --failure_threshold=0.2 seed=2 batch=4  # why\n")
+    assert module.read_runs_file(path) == {
+        "low": (["--flagfile=configs/otb.flags", "--failure_threshold=0.2"], {2: "low"}, 4)
+    }
+    path.write_text("a --x=1\nb failure_threshold=0.2\n")
+    with pytest.raises(ValueError, match="runs.txt:2"):
+        module.read_runs_file(path)

@@ -145,8 +145,9 @@ def test_no_host_transfer_inside_a_step(weights, sequence):
         {"temporal_loss": "l2"},
         {"box_regression": False},
         {"spatial_loss": "l2"},
+        {"proposal_aspect_std": 1.0, "learn_regressed_box": True},
     ],
-    ids=["crop", "no_temporal", "no_spatial", "l2", "no_box_regression", "spatial_l2"],
+    ids=["crop", "no_temporal", "no_spatial", "l2", "no_box_regression", "spatial_l2", "aspect"],
 )
 def test_modes_and_ablations_track(weights, sequence, changes):
     config = dataclasses.replace(SMALL, **changes)
@@ -165,6 +166,25 @@ def test_box_regression_is_fitted_on_the_first_frame(weights, sequence):
     assert not np.asarray(
         tracker.init(weights, frame, box, jax.random.key(0), off).box_regression
     ).any()
+
+
+@pytest.mark.parametrize("learn_regressed", [False, True])
+def test_updates_learn_the_tracked_or_the_reported_box(weights, sequence, learn_regressed):
+    config = dataclasses.replace(SMALL, learn_regressed_box=learn_regressed)
+    box = np.asarray(sequence.init_box_xywh, np.float32)
+    state = tracker.init(weights, sequence.frame(0), box, jax.random.key(0), config)
+    frame = sequence.frame(1)
+    features = tracker._FrameFeatures(  # before the step, which donates the state's buffers
+        weights, frame, tracker.search_around(state), np.asarray(state.frame_size_wh), config
+    )
+    new_state, output = tracker.step(weights, state, frame)
+    assert not output.failed
+    # The proposals follow the tracked box; the reported one has the regressed size.
+    assert np.abs(np.asarray(output.box_xywh) - np.asarray(new_state.box_xywh)).max() > 1e-3
+    learnt = output.box_xywh if learn_regressed else new_state.box_xywh
+    np.testing.assert_allclose(
+        new_state.target_feature, features.of_boxes(learnt[None])[0], atol=1e-4
+    )
 
 
 def test_failure_keeps_the_box_and_widens_the_search(weights, sequence):

@@ -58,7 +58,9 @@ def _batch_sharding(batch_size):
     return NamedSharding(Mesh(np.asarray(devices), ("batch",)), PartitionSpec("batch"))
 
 
-def track_batch(weights, sequences, config, seed=0, progress=True, shard=True, seeds=None):
+def track_batch(
+    weights, sequences, config, seed=0, progress=True, shard=True, seeds=None, pad_to_hw=None
+):
     """Tracks sequences together, one batched ``step`` per frame index.
 
     Every sequence gets ``jax.random.key(seed)``, as ``run.track_sequence`` gives it, so the
@@ -74,6 +76,8 @@ def track_batch(weights, sequences, config, seed=0, progress=True, shard=True, s
       progress: show a tqdm bar with the aggregate frames per second.
       shard: shard the batch axis across the local devices when there are several (the
         batch is padded with copies of the last sequence, inactive, to a multiple of them).
+      pad_to_hw: optional (height, width) the frames are padded to at least, so that batches
+        of different sequences share one compiled step.
 
     Returns:
       A list of ``run.TrackResult``, one per sequence; ``step_seconds`` holds the batched
@@ -94,6 +98,8 @@ def track_batch(weights, sequences, config, seed=0, progress=True, shard=True, s
     firsts = [s.frame(0) for s in sequences]
     height = max(f.shape[0] for f in firsts)
     width = max(f.shape[1] for f in firsts)
+    if pad_to_hw is not None:
+        height, width = max(height, int(pad_to_hw[0])), max(width, int(pad_to_hw[1]))
     init_boxes = []
     for sequence, first in zip(sequences, firsts, strict=True):
         box = np.asarray(sequence.init_box_xywh, np.float64)

@@ -34,6 +34,7 @@ class TrackerConfig:
     num_proposals: int = 256
     proposal_translation_std: float = 0.3
     proposal_scale_std: float = 0.5  # log-scale std in units of log(scale_step).
+    proposal_aspect_std: float = 0.0  # log-aspect std, same units (0: MDNet's fixed aspect).
     scale_step: float = 1.05
     failure_search_growth: float = 1.5  # Spread multiplier after each failed frame.
     max_search_growth: float = 3.0
@@ -86,6 +87,9 @@ class TrackerConfig:
     box_regression: bool = True
     box_regression_ridge: float = 1000.0  # MDNet's ridge strength.
     box_regression_min_iou: float = 0.6  # First-frame samples this close train it (MDNet).
+    # Whether the online updates (pool, memory labels, Spatial labels) learn the reported box
+    # (regressed size) instead of the tracked one; the proposals stay around the tracked box.
+    learn_regressed_box: bool = False
 
     # Failure handling (DESIGN.md step 5).
     failure_threshold: float = 0.3  # Best temporal similarity below this = failure.

@@ -15,6 +15,7 @@ One ``step`` (DESIGN.md "The per-frame step"), with no host round trip inside:
    search and skips every update.
 6. Otherwise: the target pool, the sample memories and the Spatial Net are updated every frame;
    the Temporal Net is fine-tuned every ``temporal_update_interval`` frames (``lax.cond``).
+   They learn the tracked box, or with ``learn_regressed_box`` the reported one.
 """
 
 import jax
@@ -265,10 +266,12 @@ def _locate(state, frame_features, proposals, proposal_features, scores):
     """Top-B candidates -> Spatial refinement (Eq. 7), ensemble (Eq. 8) and box regression.
 
     Returns (box [4], reported box [4], confidence [], windows [B, 4], spatial inputs
-    [B, G, G, C]). The box drives the next frame and the updates; the reported box has the
-    same centre and the size the box regression gives the candidates (kept out of the loop,
-    as in MDNet: fed back, the regression's small per-frame errors compound, and a box grew
-    to 6x its target within 30 frames on DTB70 MountainBike6).
+    [B, G, G, C]). The box drives the next frame's proposals; the reported box has the same
+    centre and the size the box regression gives the candidates. It never becomes the next
+    proposals' centre box, as in MDNet: fed back so, the regression's small per-frame errors
+    compound, and a box grew to 6x its target within 30 frames on DTB70 MountainBike6. With
+    ``learn_regressed_box`` the updates learn it instead, and the proposals follow only as
+    the Temporal Net does.
     """
     config = state.config
     top_scores, top = jax.lax.top_k(scores, config.top_candidates)
@@ -378,6 +381,7 @@ def propose(state, key):
         config.scale_step,
         state.frame_size_wh,
         config.min_box_size,
+        config.proposal_aspect_std,
     )
 
 
@@ -438,7 +442,7 @@ def step_fn(weights, state, frame, fine_tune=None):
             frame_features,
             proposals,
             proposal_features,
-            box,
+            reported if config.learn_regressed_box else box,
             confidence,
             windows,
             inputs,
