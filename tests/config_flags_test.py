@@ -1,12 +1,11 @@
 """Flag parsing of tracker configs (bin/config_flags.py) and the accuracy runs' flag sets."""
 
-import functools
-import importlib.util
 import pathlib
 
 import pytest
 
 from bin import config_flags
+from tests import benchmark_scripts
 from tsn_jax import config as config_lib
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -37,18 +36,8 @@ def test_ablation_flagfiles_change_one_field(flagfile, field, value):
     assert changed == {field: value}
 
 
-@functools.cache  # loaded once: the module defines absl flags
-def _accuracy_runs():
-    spec = importlib.util.spec_from_file_location(
-        "accuracy_runs", ROOT / "benchmarks" / "accuracy_runs.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_every_accuracy_run_parses():
-    module = _accuracy_runs()
+    module = benchmark_scripts.load("accuracy_runs")
     runs = dict(module.RUNS)
     for sweep in ("sweep.txt", "sweep_size.txt"):
         runs.update(module.read_runs_file(ROOT / "benchmarks" / sweep))
@@ -61,7 +50,7 @@ def test_every_accuracy_run_parses():
 
 
 def test_runs_file_lines(tmp_path):
-    module = _accuracy_runs()
+    module = benchmark_scripts.load("accuracy_runs")
     path = tmp_path / "runs.txt"
     path.write_text("# comment\n\nlow  --failure_threshold=0.2 seed=2 batch=4  # why\n")
     assert module.read_runs_file(path) == {

@@ -1,22 +1,9 @@
 """benchmarks/size_probe.py: the oracle-size scoring on a synthetic sequence."""
 
-import importlib.util
-import pathlib
-
 import numpy as np
 
+from tests import benchmark_scripts
 from tsn_jax import results, synthetic
-
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-
-
-def _size_probe():
-    spec = importlib.util.spec_from_file_location(
-        "size_probe", ROOT / "benchmarks" / "size_probe.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_oracle_sizes_restore_the_true_size(tmp_path, capsys):
@@ -25,7 +12,7 @@ def test_oracle_sizes_restore_the_true_size(tmp_path, capsys):
     centres = truth[:, :2] + truth[:, 2:] / 2
     small = truth[:, 2:] * 0.6  # right centres, boxes 0.6 of the size: IoU 0.36
     results.write_results(tmp_path / "s.txt", np.concatenate([centres - small / 2, small], 1))
-    _size_probe().oracle_sizes(tmp_path, [sequence])
+    benchmark_scripts.load("size_probe").oracle_sizes(tmp_path, [sequence])
     printed = capsys.readouterr().out
     assert "median true / tracked size 1.67" in printed
     assert "tracked: AUC 0.381" in printed  # IoU 0.36 > thresholds 0, 0.05, ..., 0.35
