@@ -73,7 +73,8 @@ def read_runs_file(path):
         options = dict(w.split("=", 1) for w in rest if w.startswith(("seed=", "batch=")))
         run_flags = [w for w in rest if not w.startswith(("seed=", "batch="))]
         bad = [w for w in run_flags if not w.startswith("--")]
-        if bad or len(options) + len(run_flags) != len(rest) or name in runs:
+        numbers = all(v.isdigit() for v in options.values())
+        if bad or not numbers or len(options) + len(run_flags) != len(rest) or name in runs:
             raise ValueError(
                 f"{path}:{number}: expected 'name --flag=value ... [seed=N] [batch=N]'"
             )

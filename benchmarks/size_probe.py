@@ -38,13 +38,12 @@ _VARIANTS = flags.DEFINE_list(
 )
 
 
-def _features(weights, config, frame, around_xywh, boxes_xywh, grid, context):
-    """[N, grid*grid*C] unit RoI features of boxes, in the search window around a box."""
-    window = features.search_window(around_xywh, config)
-    maps = features.window_maps(weights, frame, window, config)
+def _pooled(frame_features, boxes_xywh, grid, context, config):
+    """[N, grid*grid*C] unit RoI features of boxes from a frame's search-window conv3 map."""
     regions = boxes.scale_about_center(boxes_xywh, context)
-    in_window = features.to_window_pixels(regions, window, config.search_size)
-    return features._flatten_normalized(features._roi_pool(maps.conv3, in_window, grid, config))
+    in_window = features.to_window_pixels(regions, frame_features.window, config.search_size)
+    pooled = features._roi_pool(frame_features.maps.conv3, in_window, grid, config)
+    return features._flatten_normalized(pooled)
 
 
 def _scaled(box_xywh, scales):
@@ -55,17 +54,17 @@ def _scaled(box_xywh, scales):
 
 def probe(weights, sequence, config, frames, scales, variants):
     """Prints the probe of one sequence; returns {variant: [F, S] regressed / true sizes}."""
-    feats = jax.jit(_features, static_argnums=(1, 5, 6))
+    variants = [(g, c or features.context_factor(config), r) for g, c, r in variants]
     first = jnp.asarray(sequence.frame(0))
     box0 = jnp.asarray(sequence.init_box_xywh, jnp.float32)
     size_wh = jnp.asarray([first.shape[1], first.shape[0]], jnp.float32)
     samples, ious = sampling.training_samples(
         jax.random.key(5), box0, config.num_init_samples, config.scale_step, size_wh, 4.0
     )
+    first_features = tracker._FrameFeatures(weights, first, box0, None, config)
     fitted = []
     for grid, context, ridge in variants:
-        context = context or features.context_factor(config)
-        sample_features = feats(weights, config, first, box0, samples, grid, context)
+        sample_features = _pooled(first_features, samples, grid, context, config)
         weights_of = (ious >= config.box_regression_min_iou).astype(jnp.float32)
         fitted.append(box_regression.fit(sample_features, samples, box0, weights_of, ridge))
     state = tracker.init(weights, first, box0, jax.random.key(0), config)
@@ -75,28 +74,16 @@ def probe(weights, sequence, config, frames, scales, variants):
         frame = jnp.asarray(sequence.frame(t))
         if t in frames and boxes.is_valid(truth[t : t + 1])[0]:
             probed = jnp.asarray(_scaled(truth[t], scales))
-            around = tracker.search_around(state)
-            own = feats(
-                weights,
-                config,
-                frame,
-                around,
-                probed,
-                config.feature_grid,
-                features.context_factor(config),
+            # One Feature Net pass per probed frame, in the window the next step will use.
+            frame_features = tracker._FrameFeatures(
+                weights, frame, tracker.search_around(state), None, config
             )
-            scores = tracker._score_proposals(state, own)
+            scores = tracker._score_proposals(state, frame_features.of_boxes(probed))
             print(f"{sequence.name} frame {t}: scores {np.round(np.asarray(scores), 2)}")
             for variant, regression in zip(variants, fitted, strict=True):
                 grid, context, _ = variant
-                context = context or features.context_factor(config)
-                regressed = np.asarray(
-                    box_regression.predict(
-                        regression,
-                        feats(weights, config, frame, around, probed, grid, context),
-                        probed,
-                    )
-                )
+                pooled = _pooled(frame_features, probed, grid, context, config)
+                regressed = np.asarray(box_regression.predict(regression, pooled, probed))
                 ratio = np.sqrt(np.prod(regressed[:, 2:], 1) / np.prod(truth[t, 2:]))
                 ratios[variant].append(ratio)
                 print(f"  regression {variant}: regressed / true {np.round(ratio, 2)}")

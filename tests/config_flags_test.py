@@ -59,3 +59,6 @@ def test_runs_file_lines(tmp_path):
     path.write_text("a --x=1\nb failure_threshold=0.2\n")
     with pytest.raises(ValueError, match="runs.txt:2"):
         module.read_runs_file(path)
+    path.write_text("a --x=1 seed=one\n")
+    with pytest.raises(ValueError, match="runs.txt:1"):
+        module.read_runs_file(path)

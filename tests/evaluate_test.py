@@ -6,20 +6,16 @@ parser, explicit IoU and centre formulas), independently of tsn_jax.metrics and 
 
 import json
 import logging
-import os
 import pathlib
 import re
-import subprocess
-import sys
 
 import cv2
 import numpy as np
 import pytest
 
 from bin import evaluate
+from tests import cli
 from tsn_jax import metrics, results
-
-REPO = pathlib.Path(__file__).resolve().parents[1]
 
 
 def _parse(path):
@@ -133,15 +129,7 @@ def test_evaluate_dir_names_and_errors(tiny, tmp_path):
 
 def test_command_line(tiny):
     dataset, out, _ = tiny
-    env = dict(os.environ, JAX_PLATFORMS="cpu")
-    proc = subprocess.run(
-        [sys.executable, "-m", "bin.evaluate", f"--dataset_dir={dataset}", f"--results_dir={out}"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = cli.run_module("bin.evaluate", f"--dataset_dir={dataset}", f"--results_dir={out}")
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[0].split()[:2] == ["sequence", "frames"]

@@ -10,7 +10,7 @@ import sys
 import jax
 import pytest
 
-from tests import tracker_test
+from tests import cli, tracker_test
 from tsn_jax import profiling, synthetic
 from tsn_jax import weights as weights_lib
 
@@ -175,14 +175,6 @@ def test_batch_throughput_counts_every_sequence(weights):
 
 
 def test_benchmark_rejects_bad_batch_sizes():
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    done = subprocess.run(
-        [sys.executable, "-m", "bin.benchmark", "--mode=speed", "--speed_batch_sizes=8,0"],
-        cwd=root,
-        env={**os.environ, "JAX_PLATFORMS": "cpu"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = cli.run_module("bin.benchmark", "--mode=speed", "--speed_batch_sizes=8,0")
     assert done.returncode != 0
     assert "--speed_batch_sizes takes positive integers" in done.stderr

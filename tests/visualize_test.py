@@ -1,13 +1,9 @@
 """The tracking video and its PNG snapshots (tsn_jax/visualize.py)."""
 
-import os
-import pathlib
-import subprocess
-import sys
-
 import cv2
 import numpy as np
 
+from tests import cli
 from tsn_jax import visualize
 
 
@@ -33,14 +29,6 @@ def test_video_and_png_snapshots_show_both_boxes(tmp_path):
 
 
 def test_track_rejects_bad_visualize_frames():
-    root = pathlib.Path(__file__).resolve().parents[1]
-    done = subprocess.run(
-        [sys.executable, "-m", "bin.track", "--demo", "--visualize", "--visualize_frames=10,x"],
-        cwd=root,
-        env={**os.environ, "JAX_PLATFORMS": "cpu"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = cli.run_module("bin.track", "--demo", "--visualize", "--visualize_frames=10,x")
     assert done.returncode != 0
     assert "--visualize_frames takes 1-based frame numbers" in done.stderr
