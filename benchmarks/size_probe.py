@@ -7,8 +7,9 @@ Tracks each sequence with the given config and, before the listed frames, takes 
 true centre scaled by ``--probe_scales`` and prints (1) the Temporal Net's score of each and
 (2) regressed / true size (sqrt of areas) for box regressions refitted on the first frame with
 other RoI grids, contexts and ridges (``--probe_variants``, grid:context:ridge; context 0
-means the config's). Ends with each variant's mean |log(regressed / true)| (0 is perfect;
-the identity gives the mean |log scale|). WORKSPACE.md's box-size notes come from it.
+means the config's), each applied once and twice (the second time to the first's boxes, their
+features re-read). Ends with each variant's mean |log(regressed / true)| (0 is perfect; the
+identity gives the mean |log scale|). WORKSPACE.md's box-size notes come from it.
 
 ``--oracle_results=DIR`` instead scores the result files in DIR twice more: with each box's
 centre kept and the true width and height put in, and with each sequence's boxes rescaled by
@@ -69,7 +70,7 @@ def probe(weights, sequence, config, frames, scales, variants):
         fitted.append(box_regression.fit(sample_features, samples, box0, weights_of, ridge))
     state = tracker.init(weights, first, box0, jax.random.key(0), config)
     truth = np.asarray(sequence.groundtruth_xywh, np.float32)
-    ratios = {v: [] for v in variants}
+    ratios = {v + (n,): [] for v in variants for n in ("once", "twice")}
     for t in range(1, max(frames) + 1):
         frame = jnp.asarray(sequence.frame(t))
         if t in frames and boxes.is_valid(truth[t : t + 1])[0]:
@@ -83,10 +84,15 @@ def probe(weights, sequence, config, frames, scales, variants):
             for variant, regression in zip(variants, fitted, strict=True):
                 grid, context, _ = variant
                 pooled = _pooled(frame_features, probed, grid, context, config)
-                regressed = np.asarray(box_regression.predict(regression, pooled, probed))
-                ratio = np.sqrt(np.prod(regressed[:, 2:], 1) / np.prod(truth[t, 2:]))
-                ratios[variant].append(ratio)
-                print(f"  regression {variant}: regressed / true {np.round(ratio, 2)}")
+                regressed = box_regression.predict(regression, pooled, probed)
+                again = box_regression.predict(
+                    regression, _pooled(frame_features, regressed, grid, context, config), regressed
+                )
+                for name, out in (("once", regressed), ("twice", again)):
+                    out = np.asarray(out)
+                    ratio = np.sqrt(np.prod(out[:, 2:], 1) / np.prod(truth[t, 2:]))
+                    ratios[variant + (name,)].append(ratio)
+                    print(f"  regression {variant} {name}: regressed / true {np.round(ratio, 2)}")
         state, _ = tracker.step(weights, state, frame)
     return {v: np.asarray(r) for v, r in ratios.items()}
 

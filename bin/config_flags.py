@@ -20,6 +20,7 @@ _HELP = {
     "temporal_update_interval": "Frames between Temporal Net fine-tunes (paper 4.1: 10).",
     "spatial_weight_decay": "lambda of Eq. 5 (paper 3.3: 1e-4).",
     "temporal_loss": "l1 (Eq. 2) or l2 (the paper's ablation, 4.2).",
+    "temporal_label": "First-frame label: target (IoU with the target) or pair (paper 3.2.2).",
     "use_temporal": "False: the paper's 'no Temporal Net' ablation (4.2).",
     "use_spatial": "False: the paper's 'no Spatial Net' ablation (4.2).",
     "lasso_lambda": "lambda of Eq. 1 (DESIGN.md: 0.01).",

@@ -123,10 +123,38 @@ def test_training_learns_iou_from_features():
     assert float(losses[-20:].mean()) < 0.5 * float(losses[:20].mean())
 
 
-def test_train_draws_only_valid_samples():
-    """Invalid samples carry NaN labels: if one were drawn, the parameters would turn NaN."""
+def _train(features, labels, candidates, *, valid=None, candidates_valid=None, **kwargs):
+    """Params and losses after ``temporal_net.train`` from fresh params (5 steps of 8 unless
+    kwargs say otherwise; every sample and candidate valid unless given)."""
     model, params = _model_and_params()
     optimizer = temporal_net.make_optimizer(1e-2, 0.9)
+    params, _, losses = temporal_net.train(
+        model,
+        optimizer,
+        params,
+        optimizer.init(params),
+        jax.random.key(kwargs.pop("seed", 3)),
+        features,
+        labels,
+        np.ones(len(features), bool) if valid is None else valid,
+        candidates,
+        np.ones(len(candidates), bool) if candidates_valid is None else candidates_valid,
+        num_steps=kwargs.pop("num_steps", 5),
+        batch_size=kwargs.pop("batch_size", 8),
+        k=K,
+        **kwargs,
+    )
+    return params, losses
+
+
+def _train_with_boxes(features, labels, candidates, sample_boxes, tuple_boxes):
+    return _train(features, labels, candidates, sample_boxes=sample_boxes, tuple_boxes=tuple_boxes)[
+        0
+    ]
+
+
+def test_train_draws_only_valid_samples():
+    """Invalid samples carry NaN labels: if one were drawn, the parameters would turn NaN."""
     rng = np.random.default_rng(7)
     features = rng.normal(size=(20, D)).astype(np.float32)
     labels = np.full(20, np.nan, np.float32)
@@ -135,20 +163,54 @@ def test_train_draws_only_valid_samples():
     candidates = np.concatenate([rng.normal(size=(4, D)), np.full((4, D), np.nan)]).astype(
         np.float32
     )
-    params, _, losses = temporal_net.train(
-        model,
-        optimizer,
-        params,
-        optimizer.init(params),
-        jax.random.key(8),
+    params, losses = _train(
         features,
         labels,
-        valid,
         candidates,
-        np.arange(8) < 4,
+        valid=valid,
+        candidates_valid=np.arange(8) < 4,
+        seed=8,
         num_steps=20,
         batch_size=16,
-        k=K,
     )
     assert np.all(np.isfinite(losses))
     assert all(np.all(np.isfinite(leaf)) for leaf in jax.tree.leaves(params))
+
+
+def test_pair_labels_are_ious_with_the_tuples_last_member():
+    """With every tuple candidate at one box T, the pairwise label of a sample is its IoU with
+    T (float64 NumPy): training must equal training on those labels given directly."""
+    rng = np.random.default_rng(11)
+    features = rng.normal(size=(12, D)).astype(np.float32)
+    candidates = rng.normal(size=(6, D)).astype(np.float32)
+    sample_boxes = np.concatenate(
+        [rng.uniform(10, 30, (12, 2)), rng.uniform(10, 30, (12, 2))], axis=1
+    ).astype(np.float32)
+    target = np.asarray([15.0, 12.0, 20.0, 25.0], np.float32)
+    a, t = np.float64(sample_boxes), np.float64(target)
+    inter = np.prod(
+        np.clip(
+            np.minimum(a[:, :2] + a[:, 2:], t[:2] + t[2:]) - np.maximum(a[:, :2], t[:2]), 0, None
+        ),
+        axis=1,
+    )
+    ious = (inter / (a[:, 2] * a[:, 3] + t[2] * t[3] - inter)).astype(np.float32)
+    same_box = np.broadcast_to(target, (6, 4))
+    pair = _train_with_boxes(features, np.zeros(12, np.float32), candidates, sample_boxes, same_box)
+    direct = _train_with_boxes(features, ious, candidates, None, None)
+    jax.tree.map(lambda x, y: np.testing.assert_allclose(x, y, rtol=1e-5, atol=1e-6), pair, direct)
+    # Tuple candidates at other boxes give other labels, and other parameters.
+    moved = same_box + rng.uniform(-5, 5, (6, 4)).astype(np.float32)
+    other = _train_with_boxes(features, ious, candidates, sample_boxes, moved)
+    assert not np.allclose(other["fc3"]["bias"], direct["fc3"]["bias"])
+
+
+def test_pair_labels_need_both_box_sets():
+    with pytest.raises(ValueError, match="together"):
+        _train_with_boxes(
+            np.zeros((4, D), np.float32),
+            np.zeros(4, np.float32),
+            np.zeros((2, D), np.float32),
+            np.zeros((4, 4), np.float32),
+            None,
+        )

@@ -146,8 +146,18 @@ def test_no_host_transfer_inside_a_step(weights, sequence):
         {"box_regression": False},
         {"spatial_loss": "l2"},
         {"proposal_aspect_std": 1.0, "learn_regressed_box": True},
+        {"temporal_label": "pair"},
     ],
-    ids=["crop", "no_temporal", "no_spatial", "l2", "no_box_regression", "spatial_l2", "aspect"],
+    ids=[
+        "crop",
+        "no_temporal",
+        "no_spatial",
+        "l2",
+        "no_box_regression",
+        "spatial_l2",
+        "aspect",
+        "pair_label",
+    ],
 )
 def test_modes_and_ablations_track(weights, sequence, changes):
     config = dataclasses.replace(SMALL, **changes)
@@ -166,6 +176,21 @@ def test_box_regression_is_fitted_on_the_first_frame(weights, sequence):
     assert not np.asarray(
         tracker.init(weights, frame, box, jax.random.key(0), off).box_regression
     ).any()
+
+
+def test_pair_label_changes_the_first_frame_training(weights, sequence):
+    box = np.asarray(sequence.init_box_xywh, np.float32)
+    trained = [
+        tracker.init(
+            weights,
+            sequence.frame(0),
+            box,
+            jax.random.key(0),
+            dataclasses.replace(SMALL, temporal_label=label),
+        ).temporal_params
+        for label in ("target", "pair")
+    ]
+    assert not np.allclose(trained[0]["fc3"]["bias"], trained[1]["fc3"]["bias"])
 
 
 @pytest.mark.parametrize("learn_regressed", [False, True])

@@ -51,6 +51,9 @@ class TrackerConfig:
     temporal_hidden: int = 512
     temporal_dropout: float = 0.5
     temporal_loss: str = "l1"
+    # First-frame label of a (tuple, proposal) pair: "target", the proposal's IoU with the
+    # target (DESIGN.md), or "pair", its IoU with the tuple's last member (paper 3.2.2).
+    temporal_label: str = "target"
     temporal_learning_rate: float = 1e-3
     momentum: float = 0.9
     temporal_batch_size: int = 128
@@ -98,6 +101,7 @@ class TrackerConfig:
         _check_choice("feature_net", self.feature_net, FEATURE_NETS)
         _check_choice("proposal_features", self.proposal_features, PROPOSAL_FEATURES)
         _check_choice("temporal_loss", self.temporal_loss, TEMPORAL_LOSSES)
+        _check_choice("temporal_label", self.temporal_label, ("target", "pair"))
         _check_choice("spatial_refine", self.spatial_refine, ("argmax", "centroid"))
         _check_choice("spatial_loss", self.spatial_loss, ("l2", "bce"))
         _check_choice("compute_dtype", self.compute_dtype, ("float32", "bfloat16"))

@@ -2,16 +2,19 @@
 
 Input: the K tuple features and one proposal feature, concatenated ((K + 1) * D values).
 FC ``hidden`` -> ReLU -> dropout -> FC ``hidden`` -> ReLU -> dropout -> FC 1 -> sigmoid.
-Trained online to regress the IoU of the proposal with the target (L1 loss, L2 as the
-paper's ablation) with optax SGD + momentum. Training is a pure function of
-``(params, opt_state, batch, key)`` (``train_step``); ``train`` runs many steps in one
-``lax.scan``, drawing its minibatches from a sample memory on device.
+Trained online to regress the IoU of the proposal with the target (in the first frame
+optionally with its tuple's last member, the paper's label), by L1 loss (L2 as the paper's
+ablation) and optax SGD + momentum. Training is a pure function of ``(params, opt_state,
+batch, key)`` (``train_step``); ``train`` runs many steps in one ``lax.scan``, drawing its
+minibatches from a sample memory on device.
 """
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import optax
+
+from tsn_jax import boxes
 
 
 class TemporalNet(nn.Module):
@@ -128,12 +131,18 @@ def train(
     batch_size,
     k,
     loss_type="l1",
+    sample_boxes=None,
+    tuple_boxes=None,
 ):
     """``num_steps`` SGD steps on minibatches drawn from a sample memory, in one ``lax.scan``.
 
     Each minibatch takes ``batch_size`` valid samples (features and IoU labels); each sample
     gets a tuple of ``k`` features drawn from the valid tuple candidates (first frame: samples
     with IoU >= 0.7; later: the target pool).
+
+    With ``sample_boxes`` and ``tuple_boxes`` (first frame, all boxes in one frame) a sample's
+    label is instead its IoU with its tuple's last member, the paper's "overlap rate of the
+    latest two regions" (3.2.2): the net then has to compare the proposal with the tuple.
 
     Args:
       model, optimizer, params, opt_state: as in ``train_step``.
@@ -142,10 +151,16 @@ def train(
       tuple_candidates: [P, D] float32; tuple_valid: [P] bool.
       num_steps, batch_size, k: static ints.
       loss_type: "l1" or "l2".
+      sample_boxes: optional [M, 4] xywh boxes of the samples; with tuple_boxes [P, 4] of the
+        tuple candidates (same frame), labels are pairwise IoUs (above), not sample_labels.
 
     Returns:
       (params, opt_state, losses [num_steps]).
     """
+    if (sample_boxes is None) != (tuple_boxes is None):
+        raise ValueError("sample_boxes and tuple_boxes go together")
+    if sample_boxes is not None:
+        sample_boxes, tuple_boxes = jnp.asarray(sample_boxes), jnp.asarray(tuple_boxes)
 
     sample_features, sample_labels, sample_valid, tuple_candidates, tuple_valid = (
         jnp.asarray(x)
@@ -157,7 +172,10 @@ def train(
         k_samples, k_tuples, k_dropout = jax.random.split(step_key, 3)
         picked = _masked_choice(k_samples, sample_valid, (batch_size,))
         members = _masked_choice(k_tuples, tuple_valid, (batch_size, k))
-        batch = (tuple_candidates[members], sample_features[picked], sample_labels[picked])
+        labels = sample_labels[picked]
+        if sample_boxes is not None:
+            labels = boxes.iou(tuple_boxes[members[:, -1]], sample_boxes[picked])
+        batch = (tuple_candidates[members], sample_features[picked], labels)
         p, o, value = train_step(model, optimizer, p, o, batch, k_dropout, loss_type)
         return (p, o), value
 
