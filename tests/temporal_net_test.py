@@ -147,12 +147,6 @@ def _train(features, labels, candidates, *, valid=None, candidates_valid=None, *
     return params, losses
 
 
-def _train_with_boxes(features, labels, candidates, sample_boxes, tuple_boxes):
-    return _train(features, labels, candidates, sample_boxes=sample_boxes, tuple_boxes=tuple_boxes)[
-        0
-    ]
-
-
 def test_train_draws_only_valid_samples():
     """Invalid samples carry NaN labels: if one were drawn, the parameters would turn NaN."""
     rng = np.random.default_rng(7)
@@ -196,21 +190,21 @@ def test_pair_labels_are_ious_with_the_tuples_last_member():
     )
     ious = (inter / (a[:, 2] * a[:, 3] + t[2] * t[3] - inter)).astype(np.float32)
     same_box = np.broadcast_to(target, (6, 4))
-    pair = _train_with_boxes(features, np.zeros(12, np.float32), candidates, sample_boxes, same_box)
-    direct = _train_with_boxes(features, ious, candidates, None, None)
+    zeros = np.zeros(12, np.float32)
+    pair, _ = _train(features, zeros, candidates, sample_boxes=sample_boxes, tuple_boxes=same_box)
+    direct, _ = _train(features, ious, candidates)
     jax.tree.map(lambda x, y: np.testing.assert_allclose(x, y, rtol=1e-5, atol=1e-6), pair, direct)
     # Tuple candidates at other boxes give other labels, and other parameters.
     moved = same_box + rng.uniform(-5, 5, (6, 4)).astype(np.float32)
-    other = _train_with_boxes(features, ious, candidates, sample_boxes, moved)
+    other, _ = _train(features, ious, candidates, sample_boxes=sample_boxes, tuple_boxes=moved)
     assert not np.allclose(other["fc3"]["bias"], direct["fc3"]["bias"])
 
 
 def test_pair_labels_need_both_box_sets():
     with pytest.raises(ValueError, match="together"):
-        _train_with_boxes(
+        _train(
             np.zeros((4, D), np.float32),
             np.zeros(4, np.float32),
             np.zeros((2, D), np.float32),
-            np.zeros((4, 4), np.float32),
-            None,
+            sample_boxes=np.zeros((4, 4), np.float32),
         )

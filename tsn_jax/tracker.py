@@ -105,12 +105,11 @@ def _train_spatial(config, params, opt_state, key, windows, num_steps):
 
 
 def _train_temporal(
-    config, params, opt_state, key, samples, candidates, candidates_valid, steps, boxes_xywh=None
+    config, params, opt_state, key, samples, candidates, candidates_valid, steps, pair_boxes=None
 ):
-    """``boxes_xywh``: [N, 4] boxes of the samples, which are also the tuple candidates (first
-    frame); with ``temporal_label="pair"`` the labels are then pairwise IoUs."""
+    """``pair_boxes``: optional [N, 4] boxes of the samples, which are also the tuple
+    candidates (first frame): the labels are then pairwise IoUs (``temporal_label="pair"``)."""
     optimizer, _ = _optimizers(config)
-    pair = boxes_xywh is not None and config.temporal_label == "pair"
     params, opt_state, _ = temporal_net.train(
         temporal_model(config),
         optimizer,
@@ -126,8 +125,8 @@ def _train_temporal(
         batch_size=config.temporal_batch_size,
         k=config.tuple_size,
         loss_type=config.temporal_loss,
-        sample_boxes=boxes_xywh if pair else None,
-        tuple_boxes=boxes_xywh if pair else None,
+        sample_boxes=pair_boxes,
+        tuple_boxes=pair_boxes,
     )
     return params, opt_state
 
@@ -183,7 +182,7 @@ def init_fn(weights, frame, box_xywh, key, config, valid_size_wh=None):
             sample_features,
             ious >= config.positive_iou,
             config.temporal_init_steps,
-            samples,
+            samples if config.temporal_label == "pair" else None,
         )
     keep = jax.random.permutation(keys[3], config.num_init_samples)
     keep = keep[: min(config.num_init_samples, config.memory_size)]
