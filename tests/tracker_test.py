@@ -12,7 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from tsn_jax import boxes, run, synthetic, tracker
+from tsn_jax import boxes, run, sampling, synthetic, tracker
 from tsn_jax import config as config_lib
 from tsn_jax import weights as weights_lib
 
@@ -147,6 +147,7 @@ def test_no_host_transfer_inside_a_step(weights, sequence):
         {"spatial_loss": "l2"},
         {"proposal_aspect_std": 1.0, "learn_regressed_box": True},
         {"temporal_label": "pair"},
+        {"online_samples": "resampled", "samples_per_frame": 24},
     ],
     ids=[
         "crop",
@@ -157,6 +158,7 @@ def test_no_host_transfer_inside_a_step(weights, sequence):
         "spatial_l2",
         "aspect",
         "pair_label",
+        "resampled",
     ],
 )
 def test_modes_and_ablations_track(weights, sequence, changes):
@@ -210,6 +212,40 @@ def test_updates_learn_the_tracked_or_the_reported_box(weights, sequence, learn_
     np.testing.assert_allclose(
         new_state.target_feature, features.of_boxes(learnt[None])[0], atol=1e-4
     )
+
+
+def test_resampled_memory_rows_are_fresh_boxes_around_the_estimate(weights, sequence):
+    config = dataclasses.replace(SMALL, online_samples="resampled", samples_per_frame=24)
+    box = np.asarray(sequence.init_box_xywh, np.float32)
+    state = tracker.init(weights, sequence.frame(0), box, jax.random.key(0), config)
+    frame = sequence.frame(1)
+    features = tracker._FrameFeatures(  # before the step, which donates the state's buffers
+        weights, frame, tracker.search_around(state), np.asarray(state.frame_size_wh), config
+    )
+    k_pick = jax.random.split(tracker.frame_keys(state)[1], 3)[0]
+    start = int(state.samples.write_position)
+    new_state, output = tracker.step(weights, state, frame)
+    assert not output.failed
+    drawn, _ = sampling.training_samples(
+        k_pick,
+        new_state.box_xywh,
+        config.samples_per_frame,
+        config.scale_step,
+        new_state.frame_size_wh,
+        config.min_box_size,
+    )
+    rows = (start + np.arange(config.samples_per_frame)) % config.memory_size
+    # Labels: float64 NumPy IoU of each drawn box with the estimated box.
+    d = np.asarray(drawn, np.float64)
+    t = np.asarray(new_state.box_xywh, np.float64)
+    iw = np.clip(np.minimum(d[:, 0] + d[:, 2], t[0] + t[2]) - np.maximum(d[:, 0], t[0]), 0, None)
+    ih = np.clip(np.minimum(d[:, 1] + d[:, 3], t[1] + t[3]) - np.maximum(d[:, 1], t[1]), 0, None)
+    inter = iw * ih
+    want = inter / (d[:, 2] * d[:, 3] + t[2] * t[3] - inter)
+    np.testing.assert_allclose(new_state.samples.labels[rows], want, atol=1e-5)
+    # Unlike the proposals (all near the last box), they include far negatives.
+    assert want.min() < 0.1 and want.max() > 0.5
+    np.testing.assert_allclose(new_state.samples.inputs[rows], features.of_boxes(drawn), atol=1e-5)
 
 
 def test_failure_keeps_the_box_and_widens_the_search(weights, sequence):

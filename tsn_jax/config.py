@@ -65,6 +65,11 @@ class TrackerConfig:
     positive_iou: float = 0.7  # First-frame samples this close to the target form tuples.
     memory_frames: int = 20  # Frames of samples kept for the Temporal fine-tune.
     samples_per_frame: int = 64
+    # Where a frame's fine-tune samples come from (paper 3.2.2: "generated from the estimated
+    # locations"): "proposals", a random subset of the frame's proposals (all within 0.6
+    # mean sides and 5 % scale of the last box), or "resampled", fresh boxes around the
+    # estimated box drawn like the first frame's (near and far, +-5 scale steps).
+    online_samples: str = "proposals"
 
     # Spatial Net (paper 3.3, Eqs. 3-8).
     use_spatial: bool = True  # False: the paper's "no Spatial Net" ablation.
@@ -102,6 +107,7 @@ class TrackerConfig:
         _check_choice("proposal_features", self.proposal_features, PROPOSAL_FEATURES)
         _check_choice("temporal_loss", self.temporal_loss, TEMPORAL_LOSSES)
         _check_choice("temporal_label", self.temporal_label, ("target", "pair"))
+        _check_choice("online_samples", self.online_samples, ("proposals", "resampled"))
         _check_choice("spatial_refine", self.spatial_refine, ("argmax", "centroid"))
         _check_choice("spatial_loss", self.spatial_loss, ("l2", "bce"))
         _check_choice("compute_dtype", self.compute_dtype, ("float32", "bfloat16"))
@@ -141,7 +147,7 @@ class TrackerConfig:
             raise ValueError(
                 f"top_candidates={self.top_candidates} exceeds num_proposals={self.num_proposals}"
             )
-        if self.samples_per_frame > self.num_proposals:
+        if self.online_samples == "proposals" and self.samples_per_frame > self.num_proposals:
             raise ValueError(
                 f"samples_per_frame={self.samples_per_frame} exceeds "
                 f"num_proposals={self.num_proposals}"

@@ -39,11 +39,20 @@ class PatchConv(nn.Module):
         bias = self.param("bias", nn.initializers.zeros, (self.features,))
         if k == 1:
             return x @ kernel[0, 0] + bias
-        patches = jax.lax.conv_general_dilated_patches(
-            x, (k, k), (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC")
-        )  # [..., C_in * k * k], ordered (C_in, kh, kw).
-        matrix = jnp.transpose(kernel, (2, 0, 1, 3)).reshape(channels * k * k, self.features)
-        return patches @ matrix + bias
+        return _patches(x, k) @ kernel.reshape(k * k * channels, self.features) + bias
+
+
+def _patches(x, k):
+    """[..., H, W, C] -> [..., H, W, k * k * C]: each cell's k x k SAME neighbourhood, ordered
+    (kh, kw, C) like an HWIO kernel's rows. Shifted slices of the zero-padded map: XLA:CPU's
+    ``conv_general_dilated_patches`` is a convolution with a one-hot kernel, k^2 C times the
+    work (a Spatial Net forward pass took 30 ms instead of 6 ms)."""
+    height, width = x.shape[-3], x.shape[-2]
+    before = (k - 1) // 2
+    pad = [(0, 0)] * (x.ndim - 3) + [(before, k - 1 - before)] * 2 + [(0, 0)]
+    padded = jnp.pad(x, pad)
+    shifted = [padded[..., i : i + height, j : j + width, :] for i in range(k) for j in range(k)]
+    return jnp.concatenate(shifted, axis=-1)
 
 
 class SpatialNet(nn.Module):

@@ -15,7 +15,9 @@ One ``step`` (DESIGN.md "The per-frame step"), with no host round trip inside:
    search and skips every update.
 6. Otherwise: the target pool, the sample memories and the Spatial Net are updated every frame;
    the Temporal Net is fine-tuned every ``temporal_update_interval`` frames (``lax.cond``).
-   They learn the tracked box, or with ``learn_regressed_box`` the reported one.
+   They learn the tracked box, or with ``learn_regressed_box`` the reported one. The Temporal
+   Net's sample memory takes a random subset of the proposals or, with
+   ``online_samples="resampled"``, fresh boxes drawn around that box like the first frame's.
 """
 
 import jax
@@ -312,9 +314,21 @@ def _update(
     box_feature = frame_features.of_boxes(box[None, :])[0]
     target_pool = pool.add(state.target_pool, box_feature, confidence)
 
-    pick = jax.random.permutation(k_pick, config.num_proposals)[: config.samples_per_frame]
-    labels = boxes.iou(proposals[pick], box[None, :])
-    samples = memory.write(state.samples, proposal_features[pick], labels)
+    if config.online_samples == "resampled":
+        sample_boxes, labels = sampling.training_samples(
+            k_pick,
+            box,
+            config.samples_per_frame,
+            config.scale_step,
+            state.frame_size_wh,
+            config.min_box_size,
+        )
+        sample_features = frame_features.of_boxes(sample_boxes)
+    else:
+        pick = jax.random.permutation(k_pick, config.num_proposals)[: config.samples_per_frame]
+        labels = boxes.iou(proposals[pick], box[None, :])
+        sample_features = proposal_features[pick]
+    samples = memory.write(state.samples, sample_features, labels)
 
     window_labels = spatial_net.gaussian_labels(
         windows, jnp.broadcast_to(box, windows.shape), config.spatial_grid, config.spatial_sigma

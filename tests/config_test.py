@@ -1,0 +1,31 @@
+"""TrackerConfig validation: bad values fail at construction, naming the field."""
+
+import pytest
+
+from tsn_jax.config import TrackerConfig
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("online_samples", "everywhere"),
+        ("temporal_label", "box"),
+        ("proposal_features", "grid"),
+        ("spatial_loss", "l3"),
+    ],
+)
+def test_unknown_choice_names_the_field(field, value):
+    with pytest.raises(ValueError, match=f"TrackerConfig.{field}='{value}'"):
+        TrackerConfig(**{field: value})
+
+
+def test_non_positive_size_names_the_field():
+    with pytest.raises(ValueError, match="num_proposals must be positive, got 0"):
+        TrackerConfig(num_proposals=0)
+
+
+def test_more_samples_than_proposals_only_matters_when_sampling_proposals():
+    with pytest.raises(ValueError, match="samples_per_frame=300 exceeds num_proposals=256"):
+        TrackerConfig(samples_per_frame=300)
+    # Resampled fine-tune samples are drawn afresh, so they may outnumber the proposals.
+    assert TrackerConfig(samples_per_frame=300, online_samples="resampled").memory_size == 6000
