@@ -46,7 +46,7 @@ def _patches(x, k):
     """[..., H, W, C] -> [..., H, W, k * k * C]: each cell's k x k SAME neighbourhood, ordered
     (kh, kw, C) like an HWIO kernel's rows. Shifted slices of the zero-padded map: XLA:CPU's
     ``conv_general_dilated_patches`` is a convolution with a one-hot kernel, k^2 C times the
-    work (a Spatial Net forward pass took 30 ms instead of 6 ms)."""
+    work (16 windows through the Spatial Net: 30 ms against 7 ms on the 2-core CPU)."""
     height, width = x.shape[-3], x.shape[-2]
     before = (k - 1) // 2
     pad = [(0, 0)] * (x.ndim - 3) + [(before, k - 1 - before)] * 2 + [(0, 0)]
