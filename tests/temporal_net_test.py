@@ -5,6 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from tests import reference
 from tsn_jax import temporal_net
 
 K, D, B = 3, 16, 8
@@ -181,14 +182,7 @@ def test_pair_labels_are_ious_with_the_tuples_last_member():
         [rng.uniform(10, 30, (12, 2)), rng.uniform(10, 30, (12, 2))], axis=1
     ).astype(np.float32)
     target = np.asarray([15.0, 12.0, 20.0, 25.0], np.float32)
-    a, t = np.float64(sample_boxes), np.float64(target)
-    inter = np.prod(
-        np.clip(
-            np.minimum(a[:, :2] + a[:, 2:], t[:2] + t[2:]) - np.maximum(a[:, :2], t[:2]), 0, None
-        ),
-        axis=1,
-    )
-    ious = (inter / (a[:, 2] * a[:, 3] + t[2] * t[3] - inter)).astype(np.float32)
+    ious = reference.iou_with_box(sample_boxes, target).astype(np.float32)
     same_box = np.broadcast_to(target, (6, 4))
     zeros = np.zeros(12, np.float32)
     pair, _ = _train(features, zeros, candidates, sample_boxes=sample_boxes, tuple_boxes=same_box)

@@ -12,6 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from tests import reference
 from tsn_jax import boxes, run, sampling, synthetic, tracker
 from tsn_jax import config as config_lib
 from tsn_jax import weights as weights_lib
@@ -236,12 +237,7 @@ def test_resampled_memory_rows_are_fresh_boxes_around_the_estimate(weights, sequ
     )
     rows = (start + np.arange(config.samples_per_frame)) % config.memory_size
     # Labels: float64 NumPy IoU of each drawn box with the estimated box.
-    d = np.asarray(drawn, np.float64)
-    t = np.asarray(new_state.box_xywh, np.float64)
-    iw = np.clip(np.minimum(d[:, 0] + d[:, 2], t[0] + t[2]) - np.maximum(d[:, 0], t[0]), 0, None)
-    ih = np.clip(np.minimum(d[:, 1] + d[:, 3], t[1] + t[3]) - np.maximum(d[:, 1], t[1]), 0, None)
-    inter = iw * ih
-    want = inter / (d[:, 2] * d[:, 3] + t[2] * t[3] - inter)
+    want = reference.iou_with_box(drawn, new_state.box_xywh)
     np.testing.assert_allclose(new_state.samples.labels[rows], want, atol=1e-5)
     # Unlike the proposals (all near the last box), they include far negatives.
     assert want.min() < 0.1 and want.max() > 0.5
