@@ -22,6 +22,7 @@ _HELP = {
     "temporal_loss": "l1 (Eq. 2) or l2 (the paper's ablation, 4.2).",
     "temporal_label": "First-frame label: target (IoU with the target) or pair (paper 3.2.2).",
     "online_samples": "Fine-tune samples: proposals (a subset) or resampled (like frame 0's).",
+    "first_frame_samples": "Memory rows that keep first-frame samples all sequence (0: none).",
     "use_temporal": "False: the paper's 'no Temporal Net' ablation (4.2).",
     "use_spatial": "False: the paper's 'no Spatial Net' ablation (4.2).",
     "lasso_lambda": "lambda of Eq. 1 (DESIGN.md: 0.01).",

@@ -40,6 +40,7 @@ GOLDEN_CONFIG = config_lib.TrackerConfig(
     temporal_update_interval=3,
     memory_frames=4,
     samples_per_frame=8,
+    first_frame_samples=16,
     spatial_grid=7,
     spatial_features=(8, 4),
     spatial_init_samples=16,

@@ -28,4 +28,10 @@ def test_more_samples_than_proposals_only_matters_when_sampling_proposals():
     with pytest.raises(ValueError, match="samples_per_frame=300 exceeds num_proposals=256"):
         TrackerConfig(samples_per_frame=300)
     # Resampled fine-tune samples are drawn afresh, so they may outnumber the proposals.
-    assert TrackerConfig(samples_per_frame=300, online_samples="resampled").memory_size == 6000
+    resampled = TrackerConfig(samples_per_frame=300, online_samples="resampled")
+    assert resampled.memory_size == 20 * 300 + 256  # the ring and the first-frame rows
+
+
+def test_negative_first_frame_samples_names_the_field():
+    with pytest.raises(ValueError, match="first_frame_samples must be >= 0, got -1"):
+        TrackerConfig(first_frame_samples=-1)

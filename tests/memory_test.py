@@ -30,3 +30,22 @@ def test_write_under_jit_matches_eager():
 def test_write_more_rows_than_capacity_is_an_error():
     with pytest.raises(ValueError, match="cannot write 6 rows"):
         memory.write(memory.empty(5, ()), jnp.zeros(6), jnp.zeros(6))
+
+
+def test_write_keeps_the_leading_rows():
+    buffer = memory.write(memory.empty(5, ()), jnp.arange(5.0), jnp.arange(5.0))
+    assert int(buffer.write_position) == 0
+    for start in (10.0, 20.0, 30.0):  # three writes of two rows wrap the ring of rows 2-4 twice
+        buffer = memory.write(buffer, jnp.full(2, start), jnp.full(2, start), keep_rows=2)
+    # Rows 2, 3 | 4, 2 | 3, 4 were written: rows 0 and 1 never.
+    np.testing.assert_array_equal(buffer.labels, [0, 1, 20, 30, 30])
+    assert int(buffer.write_position) == 2
+    jitted = jax.jit(memory.write, static_argnames="keep_rows")(
+        buffer, jnp.zeros(2), jnp.zeros(2), keep_rows=2
+    )
+    np.testing.assert_array_equal(jitted.labels, [0, 1, 0, 0, 30])
+
+
+def test_write_more_rows_than_the_ring_is_an_error():
+    with pytest.raises(ValueError, match=r"cannot write 4 rows .* \(2 kept\)"):
+        memory.write(memory.empty(5, ()), jnp.zeros(4), jnp.zeros(4), keep_rows=2)

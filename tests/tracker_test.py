@@ -36,6 +36,7 @@ SMALL = config_lib.TrackerConfig(
     temporal_update_interval=2,
     memory_frames=3,
     samples_per_frame=4,
+    first_frame_samples=4,
     top_candidates=3,
     spatial_window_size=35,
     spatial_grid=5,
@@ -235,13 +236,31 @@ def test_resampled_memory_rows_are_fresh_boxes_around_the_estimate(weights, sequ
         new_state.frame_size_wh,
         config.min_box_size,
     )
-    rows = (start + np.arange(config.samples_per_frame)) % config.memory_size
+    keep, ring = config.first_frame_samples, config.memory_size - config.first_frame_samples
+    rows = keep + (max(start, keep) - keep + np.arange(config.samples_per_frame)) % ring
     # Labels: float64 NumPy IoU of each drawn box with the estimated box.
     want = reference.iou_with_box(drawn, new_state.box_xywh)
     np.testing.assert_allclose(new_state.samples.labels[rows], want, atol=1e-5)
     # Unlike the proposals (all near the last box), they include far negatives.
     assert want.min() < 0.1 and want.max() > 0.5
     np.testing.assert_allclose(new_state.samples.inputs[rows], features.of_boxes(drawn), atol=1e-5)
+
+
+def test_first_frame_samples_stay_in_the_memory(weights, sequence):
+    # 2 first-frame rows + a ring of 3 frames x 4 samples; 4 frames wrap the ring.
+    config = dataclasses.replace(SMALL, first_frame_samples=2)
+    frames = [sequence.frame(i) for i in range(NUM_FRAMES)]
+    box = np.asarray(sequence.init_box_xywh, np.float32)
+    first = tracker.init(weights, frames[0], box, jax.random.key(0), config)
+    chex.assert_shape(first.samples.labels, (config.memory_size,))
+    assert config.memory_size == 2 + config.memory_frames * config.samples_per_frame
+    kept = jax.device_get(first.samples)  # before the steps, which donate the state
+    state, outputs = _track(weights, frames, box, config)
+    assert not outputs.failed.any()
+    np.testing.assert_array_equal(state.samples.inputs[:2], kept.inputs[:2])
+    np.testing.assert_array_equal(state.samples.labels[:2], kept.labels[:2])
+    # Every ring row was overwritten by a later frame's samples.
+    assert not np.any(np.all(state.samples.inputs[2:, None] == kept.inputs[None], axis=-1))
 
 
 def test_failure_keeps_the_box_and_widens_the_search(weights, sequence):

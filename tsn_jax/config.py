@@ -70,6 +70,10 @@ class TrackerConfig:
     # mean sides and 5 % scale of the last box), or "resampled", fresh boxes around the
     # estimated box drawn like the first frame's (near and far, +-5 scale steps).
     online_samples: str = "proposals"
+    # Rows of the sample memory that keep first-frame samples for the whole sequence (never
+    # overwritten), on top of the memory_frames x samples_per_frame ring of recent frames;
+    # 0: the ring alone. 256 (4 frames' worth) measured in WORKSPACE.md "Decisions".
+    first_frame_samples: int = 256
 
     # Spatial Net (paper 3.3, Eqs. 3-8).
     use_spatial: bool = True  # False: the paper's "no Spatial Net" ablation.
@@ -152,6 +156,10 @@ class TrackerConfig:
                 f"samples_per_frame={self.samples_per_frame} exceeds "
                 f"num_proposals={self.num_proposals}"
             )
+        if self.first_frame_samples < 0:
+            raise ValueError(
+                f"TrackerConfig.first_frame_samples must be >= 0, got {self.first_frame_samples}"
+            )
         if not 0.0 <= self.temporal_dropout < 1.0:
             raise ValueError(f"temporal_dropout must be in [0, 1), got {self.temporal_dropout}")
         if not 0.0 < self.positive_iou <= 1.0:
@@ -175,8 +183,8 @@ class TrackerConfig:
 
     @property
     def memory_size(self) -> int:
-        """Rows of the Temporal Net's sample memory."""
-        return self.memory_frames * self.samples_per_frame
+        """Rows of the Temporal Net's sample memory (first-frame rows included)."""
+        return self.memory_frames * self.samples_per_frame + self.first_frame_samples
 
 
 def _check_choice(name, value, choices):

@@ -3,7 +3,8 @@
 The Temporal Net is fine-tuned every few frames on samples from recent frames, and the Spatial
 Net is updated every frame on recent windows (paper 3.2.2 and 3.4). Both draw from a
 fixed-capacity buffer with a ``valid`` mask, so tracking memory stays flat over any sequence
-length and the shapes never change under jit.
+length and the shapes never change under jit. Leading rows can be kept out of the ring
+(``keep_rows``): the Temporal Net's memory keeps first-frame samples for the whole sequence.
 """
 
 import flax
@@ -38,25 +39,32 @@ def empty(capacity, input_shape, label_shape=()):
     )
 
 
-def write(memory, inputs, labels):
+def write(memory, inputs, labels, keep_rows=0):
     """Writes n rows at the write position, wrapping around; the oldest rows are overwritten.
 
     Args:
       memory: the buffer.
-      inputs: [n, ...] rows to store, n <= capacity.
+      inputs: [n, ...] rows to store, n <= capacity - keep_rows.
       labels: [n, ...] their labels.
+      keep_rows: static int, leading rows that are never overwritten (the first frame's
+        samples): the ring is rows keep_rows .. capacity - 1, and a write position below
+        keep_rows counts as keep_rows.
 
     Returns:
       The updated buffer.
     """
     capacity = memory.valid.shape[0]
+    ring = capacity - keep_rows
     count = inputs.shape[0]
-    if count > capacity:
-        raise ValueError(f"cannot write {count} rows into a memory of {capacity}")
-    rows = (memory.write_position + jnp.arange(count)) % capacity
+    if count > ring:
+        raise ValueError(
+            f"cannot write {count} rows into a memory of {capacity} rows ({keep_rows} kept)"
+        )
+    position = jnp.maximum(memory.write_position, keep_rows) - keep_rows
+    rows = keep_rows + (position + jnp.arange(count)) % ring
     return memory.replace(
         inputs=memory.inputs.at[rows].set(inputs.astype(memory.inputs.dtype)),
         labels=memory.labels.at[rows].set(labels.astype(memory.labels.dtype)),
         valid=memory.valid.at[rows].set(True),
-        write_position=(memory.write_position + count) % capacity,
+        write_position=keep_rows + (position + count) % ring,
     )

@@ -17,7 +17,8 @@ One ``step`` (DESIGN.md "The per-frame step"), with no host round trip inside:
    the Temporal Net is fine-tuned every ``temporal_update_interval`` frames (``lax.cond``).
    They learn the tracked box, or with ``learn_regressed_box`` the reported one. The Temporal
    Net's sample memory takes a random subset of the proposals or, with
-   ``online_samples="resampled"``, fresh boxes drawn around that box like the first frame's.
+   ``online_samples="resampled"``, fresh boxes drawn around that box like the first frame's;
+   its first ``first_frame_samples`` rows keep first-frame samples for the whole sequence.
 """
 
 import jax
@@ -328,7 +329,9 @@ def _update(
         pick = jax.random.permutation(k_pick, config.num_proposals)[: config.samples_per_frame]
         labels = boxes.iou(proposals[pick], box[None, :])
         sample_features = proposal_features[pick]
-    samples = memory.write(state.samples, sample_features, labels)
+    samples = memory.write(
+        state.samples, sample_features, labels, keep_rows=config.first_frame_samples
+    )
 
     window_labels = spatial_net.gaussian_labels(
         windows, jnp.broadcast_to(box, windows.shape), config.spatial_grid, config.spatial_sigma
