@@ -23,6 +23,7 @@ _HELP = {
     "temporal_label": "First-frame label: target (IoU with the target) or pair (paper 3.2.2).",
     "online_samples": "Fine-tune samples: proposals (a subset) or resampled (like frame 0's).",
     "first_frame_samples": "Memory rows that keep first-frame samples all sequence (0: none).",
+    "first_frame_windows": "Spatial memory rows that keep first-frame windows (0: none).",
     "use_temporal": "False: the paper's 'no Temporal Net' ablation (4.2).",
     "use_spatial": "False: the paper's 'no Spatial Net' ablation (4.2).",
     "lasso_lambda": "lambda of Eq. 1 (DESIGN.md: 0.01).",

@@ -46,6 +46,7 @@ GOLDEN_CONFIG = config_lib.TrackerConfig(
     spatial_init_samples=16,
     spatial_init_steps=10,
     spatial_memory=20,
+    first_frame_windows=4,
     spatial_batch_size=8,
 )
 NUM_FRAMES = 12

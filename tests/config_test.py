@@ -32,6 +32,15 @@ def test_more_samples_than_proposals_only_matters_when_sampling_proposals():
     assert resampled.memory_size == 20 * 300 + 256  # the ring and the first-frame rows
 
 
-def test_negative_first_frame_samples_names_the_field():
-    with pytest.raises(ValueError, match="first_frame_samples must be >= 0, got -1"):
-        TrackerConfig(first_frame_samples=-1)
+@pytest.mark.parametrize(
+    "name, value, source",
+    [
+        ("first_frame_samples", -1, "num_init_samples=5000"),
+        ("first_frame_samples", 5001, "num_init_samples=5000"),
+        ("first_frame_windows", -1, "spatial_init_samples=64"),
+        ("first_frame_windows", 65, "spatial_init_samples=64"),
+    ],
+)
+def test_kept_first_frame_rows_name_the_field_and_their_source(name, value, source):
+    with pytest.raises(ValueError, match=rf"{name} must be in \[0, {source}\], got {value}"):
+        TrackerConfig(**{name: value})

@@ -123,6 +123,7 @@ def test_benchmark_speed_mode_cli(tmp_path):
         "--speed_modes=roi",
         "--speed_growth_frames=2,3",
         "--num_init_samples=64",
+        "--first_frame_samples=4",
         "--temporal_init_steps=2",
         "--spatial_init_steps=2",
         "--num_proposals=16",

@@ -45,6 +45,7 @@ SMALL = config_lib.TrackerConfig(
     spatial_init_steps=3,
     spatial_update_steps=1,
     spatial_memory=12,
+    first_frame_windows=2,
     spatial_batch_size=4,
     failure_threshold=0.0,
 )
@@ -261,6 +262,24 @@ def test_first_frame_samples_stay_in_the_memory(weights, sequence):
     np.testing.assert_array_equal(state.samples.labels[:2], kept.labels[:2])
     # Every ring row was overwritten by a later frame's samples.
     assert not np.any(np.all(state.samples.inputs[2:, None] == kept.inputs[None], axis=-1))
+
+
+def test_first_frame_windows_stay_in_the_spatial_memory(weights, sequence):
+    # 2 first-frame rows + a ring of 12 windows; 4 frames x 3 candidates overwrite the ring.
+    config = SMALL
+    assert config.first_frame_windows == 2
+    frames = [sequence.frame(i) for i in range(NUM_FRAMES)]
+    box = np.asarray(sequence.init_box_xywh, np.float32)
+    first = tracker.init(weights, frames[0], box, jax.random.key(0), config)
+    chex.assert_shape(first.windows.valid, (2 + config.spatial_memory,))
+    kept = jax.device_get(first.windows)  # before the steps, which donate the state
+    state, outputs = _track(weights, frames, box, config)
+    assert not outputs.failed.any()
+    np.testing.assert_array_equal(state.windows.inputs[:2], kept.inputs[:2])
+    np.testing.assert_array_equal(state.windows.labels[:2], kept.labels[:2])
+    flat_now = state.windows.inputs[2:].reshape(config.spatial_memory, -1)
+    flat_first = kept.inputs.reshape(kept.inputs.shape[0], -1)
+    assert not np.any(np.all(flat_now[:, None] == flat_first[None], axis=-1))
 
 
 def test_failure_keeps_the_box_and_widens_the_search(weights, sequence):

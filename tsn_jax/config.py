@@ -94,6 +94,10 @@ class TrackerConfig:
     spatial_update_steps: int = 2
     spatial_batch_size: int = 16
     spatial_memory: int = 64
+    # Rows of the Spatial Net's window memory that keep first-frame windows for the whole
+    # sequence, on top of the spatial_memory ring; 0: the ring alone (WORKSPACE.md
+    # "Decisions", session 8: 16 measured).
+    first_frame_windows: int = 0
 
     # Bounding-box regression of the top candidates (not in the paper; box_regression.py).
     box_regression: bool = True
@@ -156,10 +160,18 @@ class TrackerConfig:
                 f"samples_per_frame={self.samples_per_frame} exceeds "
                 f"num_proposals={self.num_proposals}"
             )
-        if self.first_frame_samples < 0:
-            raise ValueError(
-                f"TrackerConfig.first_frame_samples must be >= 0, got {self.first_frame_samples}"
-            )
+        # Kept rows are filled once, from the first frame's samples / windows: more kept rows
+        # than those would stay empty for the whole sequence.
+        kept = (
+            ("first_frame_samples", "num_init_samples"),
+            ("first_frame_windows", "spatial_init_samples"),
+        )
+        for name, source in kept:
+            if not 0 <= getattr(self, name) <= getattr(self, source):
+                raise ValueError(
+                    f"TrackerConfig.{name} must be in [0, {source}={getattr(self, source)}], "
+                    f"got {getattr(self, name)}"
+                )
         if not 0.0 <= self.temporal_dropout < 1.0:
             raise ValueError(f"temporal_dropout must be in [0, 1), got {self.temporal_dropout}")
         if not 0.0 < self.positive_iou <= 1.0:
@@ -180,6 +192,11 @@ class TrackerConfig:
         """D: length of one proposal feature (conv3 channels x feature_grid^2)."""
         conv3_channels = {"vgg16": 256, "vggm": 512}[self.feature_net]
         return conv3_channels * self.feature_grid**2
+
+    @property
+    def window_memory_size(self) -> int:
+        """Rows of the Spatial Net's window memory (first-frame rows included)."""
+        return self.spatial_memory + self.first_frame_windows
 
     @property
     def memory_size(self) -> int:

@@ -18,7 +18,8 @@ One ``step`` (DESIGN.md "The per-frame step"), with no host round trip inside:
    They learn the tracked box, or with ``learn_regressed_box`` the reported one. The Temporal
    Net's sample memory takes a random subset of the proposals or, with
    ``online_samples="resampled"``, fresh boxes drawn around that box like the first frame's;
-   its first ``first_frame_samples`` rows keep first-frame samples for the whole sequence.
+   its first ``first_frame_samples`` rows keep first-frame samples for the whole sequence, and
+   the Spatial Net's window memory its first ``first_frame_windows`` windows.
 """
 
 import jax
@@ -194,7 +195,7 @@ def init_fn(weights, frame, box_xywh, key, config, valid_size_wh=None):
     )
 
     # Spatial Net (paper 3.3): windows around boxes with different overlaps, Gaussian labels.
-    num_windows = min(config.spatial_init_samples, config.spatial_memory)
+    num_windows = min(config.spatial_init_samples, config.window_memory_size)
     candidates = sampling.gaussian_proposals(
         keys[4],
         box,
@@ -217,7 +218,7 @@ def init_fn(weights, frame, box_xywh, key, config, valid_size_wh=None):
     s_params = s_model.init(keys[5], inputs[:1])["params"]
     s_opt_state = s_optimizer.init(s_params)
     window_memory = memory.write(
-        memory.empty(config.spatial_memory, inputs.shape[1:], labels.shape[1:]), inputs, labels
+        memory.empty(config.window_memory_size, inputs.shape[1:], labels.shape[1:]), inputs, labels
     )
     if config.use_spatial:
         s_params, s_opt_state = _train_spatial(
@@ -336,7 +337,9 @@ def _update(
     window_labels = spatial_net.gaussian_labels(
         windows, jnp.broadcast_to(box, windows.shape), config.spatial_grid, config.spatial_sigma
     )
-    window_memory = memory.write(state.windows, inputs, window_labels)
+    window_memory = memory.write(
+        state.windows, inputs, window_labels, keep_rows=config.first_frame_windows
+    )
     s_params, s_opt_state = state.spatial_params, state.spatial_opt_state
     if config.use_spatial:
         s_params, s_opt_state = _train_spatial(
