@@ -265,9 +265,8 @@ def test_first_frame_samples_stay_in_the_memory(weights, sequence):
 
 
 def test_first_frame_windows_stay_in_the_spatial_memory(weights, sequence):
-    # 2 first-frame rows + a ring of 12 windows; 4 frames x 3 candidates overwrite the ring.
+    # SMALL keeps 2 first-frame rows + a ring of 12; 4 frames x 3 candidates overwrite it.
     config = SMALL
-    assert config.first_frame_windows == 2
     frames = [sequence.frame(i) for i in range(NUM_FRAMES)]
     box = np.asarray(sequence.init_box_xywh, np.float32)
     first = tracker.init(weights, frames[0], box, jax.random.key(0), config)
