@@ -95,9 +95,9 @@ class TrackerConfig:
     spatial_batch_size: int = 16
     spatial_memory: int = 64
     # Rows of the Spatial Net's window memory that keep first-frame windows for the whole
-    # sequence, on top of the spatial_memory ring; 0: the ring alone. 16 measured in
-    # WORKSPACE.md "Decisions" (session 8).
-    first_frame_windows: int = 16
+    # sequence, on top of the spatial_memory ring; 0: the ring alone. 0 / 16 / 32 measured
+    # in WORKSPACE.md "Decisions" (sessions 8 and 9).
+    first_frame_windows: int = 32
 
     # Bounding-box regression of the top candidates (not in the paper; box_regression.py).
     box_regression: bool = True
