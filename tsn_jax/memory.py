@@ -4,8 +4,8 @@ The Temporal Net is fine-tuned every few frames on samples from recent frames, a
 Net is updated every frame on recent windows (paper 3.2.2 and 3.4). Both draw from a
 fixed-capacity buffer with a ``valid`` mask, so tracking memory stays flat over any sequence
 length and the shapes never change under jit. Leading rows can be kept out of the ring
-(``keep_rows``): the memories keep first-frame samples (and, if asked, windows) for the whole
-sequence.
+(``keep_rows``): the Temporal Net's memory keeps first-frame samples, and the Spatial Net's
+first-frame windows, for the whole sequence.
 """
 
 import flax
