@@ -2,12 +2,14 @@
 # The lent-GPU measurements recorded in WORKSPACE.md (issues 5 and 6), in one script.
 #
 #   bash benchmarks/device_check.sh speed     # speed table (roi, crop) + batched throughput
+#   bash benchmarks/device_check.sh variants  # roi latency under each line of $VARIANTS
 #   bash benchmarks/device_check.sh accuracy  # benchmarks/accuracy_runs.py on all sequences
 #   bash benchmarks/device_check.sh sweep     # the runs of $SWEEP (a runs file), $PROCS at once
 #
 # Environment: DATA (OTB-layout folder, or several joined by ':'), WEIGHTS (Feature Net file),
-# EXTRA (config flags added to every run, comma-separated for accuracy, spaces for speed:
-# a tiny config for a dry run on a CPU), RUNS (accuracy runs, comma-separated),
+# VARIANTS (lines "name|XLA_FLAGS|config flags" for `variants`; default below), EXTRA (config
+# flags added to every run, comma-separated for accuracy, spaces for speed and variants: a
+# tiny config for a dry run on a CPU), RUNS (accuracy runs, comma-separated),
 # OUT (where logs, JSON and a tarball of result files go; default results/device), RESULTS
 # (the accuracy runs' result folders; default results/benchmark), PYTHON.
 # Each run is guarded by a timeout and its results are packed as soon as it ends, so a call
@@ -32,12 +34,34 @@ speed() {
   # roi with batched throughput first, then crop (slower), each guarded on its own.
   timeout "${SPEED_TIMEOUT:-240}" $PY -m bin.benchmark --mode=speed --demo \
     --weights="$WEIGHTS" --speed_frames=100 --speed_modes=roi --speed_batch_sizes=1,8,32 \
-    --speed_growth_frames=100,300 --speed_output="$OUT/speed_roi.json" ${EXTRA:-} 2>&1 |
+    --speed_growth_frames=100,300 --speed_trace_frames=20 --speed_output="$OUT/speed_roi.json" ${EXTRA:-} 2>&1 |
     grep -v "^W0\|^I0" | tee -a "$OUT/speed.log"
   timeout "${CROP_TIMEOUT:-150}" $PY -m bin.benchmark --mode=speed --demo \
     --weights="$WEIGHTS" --speed_frames=100 --speed_modes=crop --speed_batch_sizes= \
     --speed_growth_frames=100,200 --speed_output="$OUT/speed_crop.json" ${EXTRA:-} 2>&1 |
     grep -v "^W0\|^I0" | tee -a "$OUT/speed.log"
+}
+
+# name | XLA_FLAGS | config flags: XLA's command buffers (CUDA graphs) with and without
+# loops and conditionals (the roi step is a few ms of small kernels, 50 FISTA iterations
+# and 30 fine-tune steps among them), and the bfloat16 Feature Net.
+DEFAULT_VARIANTS='default||
+graphs_loops|--xla_gpu_enable_command_buffer=+WHILE,+CONDITIONAL --xla_gpu_graph_min_graph_size=1|
+no_graphs|--xla_gpu_enable_command_buffer=|
+bf16||--compute_dtype=bfloat16'
+
+variants() {
+  # Single-sequence roi latency, no stage breakdown (it compiles every stage: most of a call's
+  # time), a 20-step trace each; one JSON and log per variant.
+  while IFS='|' read -r name xla config; do
+    [[ -z "$name" ]] && continue
+    echo "== variant $name: XLA_FLAGS='$xla' $config" | tee -a "$OUT/variants.log"
+    XLA_FLAGS="$xla" timeout "${VARIANT_TIMEOUT:-150}" $PY -m bin.benchmark --mode=speed --demo \
+      --weights="$WEIGHTS" --speed_frames=100 --speed_modes=roi --speed_batch_sizes= \
+      --speed_growth_frames= --speed_stage_repeats=0 --speed_trace_frames=20 \
+      --speed_output="$OUT/variant_$name.json" $config ${EXTRA:-} 2>&1 |
+      grep -v "^W0\|^I0" | tee -a "$OUT/variants.log"
+  done <<<"${VARIANTS:-$DEFAULT_VARIANTS}"
 }
 
 join_data() {

@@ -87,6 +87,21 @@ def test_format_report_has_one_row_per_mode(rows):
         assert stage in report
 
 
+def test_measure_without_the_stage_breakdown(weights, sequence, rows):
+    row = profiling.measure(weights, sequence, SMALL, num_frames=1, warmup=0, repeats=0)
+    assert row["stages_ms"] is None and row["trace"] is None
+    assert _positive_finite(row["latency_median_ms"])
+    report = profiling.format_report([rows[0], row])
+    assert [line.split()[1] for line in report.splitlines() if line.startswith("cpu ")] == [
+        "roi",
+        "roi",
+        "roi",  # main table, then one stage row: the one that has stages
+    ]
+    assert "stage breakdown" not in profiling.format_report([row])
+    with pytest.raises(profiling.ProfilingError, match="trace_frames needs a trace_dir"):
+        profiling.measure(weights, sequence, SMALL, num_frames=1, trace_frames=2)
+
+
 def test_peak_flops_table():
     assert profiling.peak_flops_of("NVIDIA H100 80GB HBM3", "bfloat16") == 989.4e12
     assert profiling.peak_flops_of("NVIDIA H200", "float32") == 66.9e12
@@ -138,6 +153,7 @@ def test_benchmark_speed_mode_cli(tmp_path):
         "--top_candidates=3",
         "--samples_per_frame=4",
         "--speed_batch_sizes=2",
+        "--speed_trace_frames=2",
         f"--speed_output={output}",
     ]
     env = {**os.environ, "JAX_PLATFORMS": "cpu"}
@@ -159,6 +175,9 @@ def test_benchmark_speed_mode_cli(tmp_path):
     assert row["latency_median_ms"] > 0 and row["flops_per_frame"] > 0
     assert row["frame_size_wh"] == [640, 480]
     assert row["memory_growth"]["frames"] == [2, 3]
+    assert row["trace"]["num_steps"] == 2 and row["trace"]["wall_ms_per_step"] > 0
+    assert (tmp_path / "speed_trace" / "roi").is_dir() and os.path.isfile(row["trace"]["file"])
+    assert "trace of 2 steps" in done.stdout
     assert "roi" in done.stdout and "feature_net" in done.stdout
     (throughput,) = payload["batch_throughput"]
     assert throughput["batch_size"] == 2 and throughput["mode"] == "roi"

@@ -12,7 +12,9 @@ For each ``proposal_features`` mode, ``measure`` reports on one sequence:
   the output box; the frame upload is included, as in ``run.track_sequence``) and fps;
 * peak host RSS (``ru_maxrss``) and peak device memory (``memory_stats``, None on CPU);
 * XLA's FLOPs of one step, the achieved FLOP/s and the fraction of the device's peak;
-* a stage breakdown (``stage_times``): each stage jitted on its own, on the same frame/state.
+* a stage breakdown (``stage_times``): each stage jitted on its own, on the same frame/state;
+* optionally (``--speed_trace_frames``) a profiler trace of the compiled step: kernels per
+  step, device-busy time and the ops that take it (``device_trace``).
 
 All times are wall seconds / milliseconds measured with ``time.perf_counter``. Frames of a
 sequence shorter than needed are reused cyclically (the timing does not depend on content).
@@ -34,6 +36,7 @@ from absl import flags
 from tsn_jax import (
     boxes,
     crop,
+    device_trace,
     feature_net,
     features,
     pool,
@@ -62,6 +65,27 @@ if "speed_batch_sizes" not in flags.FLAGS:
         "speed_batch_sizes",
         lambda values: all(v.isdigit() and int(v) > 0 for v in values),
         "--speed_batch_sizes takes positive integers, e.g. 1,8,32",
+    )
+if "speed_stage_repeats" not in flags.FLAGS:
+    flags.DEFINE_integer(
+        "speed_stage_repeats",
+        5,
+        "--mode=speed: timed calls per stage of the breakdown (0: no breakdown, which saves "
+        "compiling every stage on its own).",
+        lower_bound=0,
+    )
+if "speed_trace_frames" not in flags.FLAGS:
+    flags.DEFINE_integer(
+        "speed_trace_frames",
+        0,
+        "--mode=speed: also trace this many steps with jax.profiler and list the device ops "
+        "that take the time (0: no trace).",
+    )
+if "speed_trace_dir" not in flags.FLAGS:
+    flags.DEFINE_string(
+        "speed_trace_dir",
+        "",
+        "--mode=speed: where the traces go (default: <speed_output without .json>_trace/).",
     )
 if "speed_growth_frames" not in flags.FLAGS:
     flags.DEFINE_list(
@@ -314,7 +338,18 @@ def stage_times(weights, state, frame, repeats=5):
     return times
 
 
-def measure(weights, sequence, config, num_frames, warmup=3, seed=0, peak_flops=None, repeats=5):
+def measure(
+    weights,
+    sequence,
+    config,
+    num_frames,
+    warmup=3,
+    seed=0,
+    peak_flops=None,
+    repeats=5,
+    trace_frames=0,
+    trace_dir=None,
+):
     """Compile time, first-frame time, steady latency, memory, FLOPs and stages of one config.
 
     Args:
@@ -325,16 +360,23 @@ def measure(weights, sequence, config, num_frames, warmup=3, seed=0, peak_flops=
       warmup: untimed steps first.
       seed: PRNG seed of ``init``.
       peak_flops: device peak FLOP/s, used when the device kind is not in the table.
-      repeats: timed calls per stage of the breakdown.
+      repeats: timed calls per stage of the breakdown; 0 skips the breakdown (each stage
+        compiles on its own: on a GPU that is most of a call's time).
+      trace_frames: steps traced after the timed ones (0: none); needs ``trace_dir``.
+      trace_dir: folder of the profiler trace.
 
     Returns:
       A JSON-able dict: device, mode, compile_init_s, compile_step_s, first_frame_ms,
       latency_median_ms, latency_p90_ms, fps, host_peak_mb, device_peak_mb (None on CPU),
       flops_per_frame, achieved_flops_per_s, peak_flops_per_s, fraction_of_peak (None when a
-      number is unknown), stages_ms ({stage: ms}), num_frames, warmup, sequence, config.
+      number is unknown), stages_ms ({stage: ms}; None with ``repeats=0``), num_frames,
+      warmup, sequence, config, and trace (``device_trace.summarize`` plus its file; None
+      without ``trace_frames``).
     """
     if num_frames < 1 or warmup < 0:
         raise ProfilingError(f"num_frames={num_frames} must be >= 1 and warmup={warmup} >= 0")
+    if trace_frames and not trace_dir:
+        raise ProfilingError("trace_frames needs a trace_dir")
     device = jax.devices()[0]
     first, box, key = _initial(sequence, seed)
     frames = _frames(sequence, warmup + num_frames)
@@ -359,7 +401,16 @@ def measure(weights, sequence, config, num_frames, warmup=3, seed=0, peak_flops=
             latencies.append(time.perf_counter() - start)
     latencies_ms = 1e3 * np.asarray(latencies)
     median_ms = float(np.median(latencies_ms))
-    stages = stage_times(weights, state, frames[-1], repeats=repeats)
+    trace = None
+    if trace_frames:
+        state, trace_file, wall_s = device_trace.capture(
+            step_compiled, weights, state, _frames(sequence, trace_frames), trace_dir
+        )
+        trace = {
+            **device_trace.summarize(trace_file, trace_frames, wall_s),
+            "file": str(trace_file),
+        }
+    stages = stage_times(weights, state, frames[-1], repeats=repeats) if repeats else None
 
     peak = peak_flops_of(device.device_kind, config.compute_dtype) or peak_flops or None
     achieved = flops / (median_ms * 1e-3) if flops is not None else None
@@ -385,6 +436,7 @@ def measure(weights, sequence, config, num_frames, warmup=3, seed=0, peak_flops=
         "sequence": sequence.name,
         "frame_size_wh": [int(first.shape[1]), int(first.shape[0])],
         "config": repr(config),
+        "trace": trace,
     }
 
 
@@ -477,7 +529,8 @@ def _fmt(value, scale=1.0, spec=".1f"):
 
 
 def format_report(rows):
-    """The speed table: one row per (device, mode), then the stage breakdown in ms."""
+    """The speed table: one row per (device, mode), then the stage breakdown in ms of the rows
+    that have one, then the host memory growth."""
     lines = [
         f"{'device':<24}{'mode':<6}{'compile s':>18}{'init ms':>9}{'median ms':>10}"
         f"{'p90 ms':>8}{'fps':>8}{'GFLOP':>8}{'TFLOP/s':>9}{'%peak':>7}{'host MB':>9}"
@@ -494,9 +547,16 @@ def format_report(rows):
             f"{_fmt(fraction, 100.0, '.1f'):>7}{r['host_peak_mb']:>9.0f}"
             f"{_fmt(r['device_peak_mb'], 1.0, '.0f'):>8}"
         )
-    lines += ["", "stage breakdown, ms (each stage jitted alone; updates = spatial + temporal/N)"]
-    lines.append(f"{'device':<24}{'mode':<6}" + "".join(f"{s:>12}" for s in STAGES) + f"{'sum':>9}")
-    for r in rows:
+    with_stages = [r for r in rows if r["stages_ms"] is not None]
+    if with_stages:
+        lines += [
+            "",
+            "stage breakdown, ms (each stage jitted alone; updates = spatial + temporal/N)",
+        ]
+        lines.append(
+            f"{'device':<24}{'mode':<6}" + "".join(f"{s:>12}" for s in STAGES) + f"{'sum':>9}"
+        )
+    for r in with_stages:
         stages = r["stages_ms"]
         lines.append(
             f"{r['device'][:23]:<24}{r['mode']:<6}"
@@ -547,6 +607,7 @@ def main_from_flags():
     growth_frames = [int(n) for n in fv.speed_growth_frames]
     output = pathlib.Path(fv.speed_output)
     output.parent.mkdir(parents=True, exist_ok=True)
+    trace_root = pathlib.Path(fv.speed_trace_dir or output.with_name(output.stem + "_trace"))
     rows, throughput = [], []
 
     def write_report():  # after every measurement, so a run cut short keeps what finished
@@ -576,6 +637,9 @@ def main_from_flags():
             warmup=warmup,
             seed=fv.seed,
             peak_flops=fv.peak_flops or None,
+            repeats=fv.speed_stage_repeats,
+            trace_frames=fv.speed_trace_frames,
+            trace_dir=trace_root / mode if fv.speed_trace_frames else None,
         )
         if len(growth_frames) >= 2:
             row["memory_growth"] = memory_growth(
@@ -583,6 +647,9 @@ def main_from_flags():
             )
         rows.append(row)
         print(format_report([row]))
+        if row["trace"]:
+            print(device_trace.format_summary(row["trace"]))
+            print(f"trace file: {row['trace']['file']}")
         write_report()
     if rows:
         print(format_report(rows))
