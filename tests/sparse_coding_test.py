@@ -139,3 +139,27 @@ def test_rejects_bad_arguments():
         sparse_coding.lasso(dictionary, target[:-1], 0.01)
     with pytest.raises(sparse_coding.LassoError, match="valid must be"):
         sparse_coding.lasso(dictionary, target, 0.01, valid=np.ones(5, bool))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_lipschitz_bound_is_at_least_the_largest_eigenvalue(seed):
+    rng = np.random.RandomState(seed)
+    signed = rng.normal(size=(20, 20))
+    for matrix in (signed + signed.T, signed @ signed.T):  # indefinite, and PSD with signs
+        want = np.linalg.eigvalsh(matrix.astype(np.float64))[-1]
+        got = float(sparse_coding.lipschitz_bound(matrix.astype(np.float32), num_iters=3))
+        assert got >= want * (1 - 1e-6), (got, want)
+
+
+def test_lipschitz_bound_is_the_largest_eigenvalue_of_a_non_negative_gram():
+    # The tracker's case: unit-norm ReLU features of one target, and a pool still filling up
+    # (zero rows of masked slots).
+    rng = np.random.RandomState(10)
+    features = np.maximum(rng.normal(size=(1, 300)) + 0.8 * rng.normal(size=(30, 300)), 0)
+    features /= np.linalg.norm(features, axis=1, keepdims=True)
+    gram = features @ features.T
+    gram[20:] = gram[:, 20:] = 0.0
+    want = np.linalg.eigvalsh(gram)[-1]
+    got = float(sparse_coding.lipschitz_bound(gram.astype(np.float32)))
+    assert want <= got * (1 + 1e-6) and got <= want * (1 + 1e-4), (got, want)
+    assert float(sparse_coding.lipschitz_bound(np.zeros((5, 5), np.float32))) == 0.0

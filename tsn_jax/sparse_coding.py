@@ -5,7 +5,10 @@ columns are the pool's features and a target ``p`` [D]. P (the pool capacity) is
 (the feature size) large, so the iterations work on the [P, P] Gram matrix ``G = D^T D`` and
 ``b = D^T p``: the gradient of the smooth part is ``G c - b``. Fixed iteration count in
 ``lax.fori_loop`` (no tolerance-based loop: under vmap it would run until the slowest element
-converges, STYLE.md 4). Step ``1 / L`` with ``L`` the largest eigenvalue of the masked Gram.
+converges, STYLE.md 4). Step ``1 / L`` with ``L`` an upper bound on the largest eigenvalue of
+the masked Gram (``lipschitz_bound``), found by a few power iterations rather than an
+eigensolver: on a GPU ``eigvalsh`` of a 30 x 30 matrix is a cuSOLVER call of about 0.3 ms, more
+than all the iterations that follow it.
 """
 
 import jax
@@ -30,6 +33,33 @@ def soft_threshold(x, t):
       [...] array of x's shape and dtype.
     """
     return jnp.sign(x) * jnp.maximum(jnp.abs(x) - t, 0.0)
+
+
+def lipschitz_bound(gram, num_iters=10):
+    """An upper bound on the largest eigenvalue of a symmetric [P, P] ``gram``, >= 0.
+
+    Collatz-Wielandt: for any x > 0, ``max_i (|G| x)_i / x_i`` is the x-weighted infinity
+    norm of ``|G|`` (an induced norm), so it bounds the spectral radius of ``|G|`` and with it
+    the largest eigenvalue of ``G``. Power iterations of ``|G|`` from the ones vector move x to
+    ``|G|``'s Perron vector, where the bound equals that spectral radius, i.e. the largest
+    eigenvalue itself for a non-negative ``G`` such as the Gram of ReLU features. x is kept
+    >= 1e-6 so the bound stays valid for zero rows (masked slots) and all-zero matrices (0).
+
+    Args:
+      gram: [P, P] float symmetric matrix.
+      num_iters: static int >= 0, power iterations before the bound is taken.
+
+    Returns:
+      [] float32 bound, >= the largest eigenvalue of ``gram`` (up to float32 rounding).
+    """
+    magnitude = jnp.abs(jnp.asarray(gram, jnp.float32))
+
+    def power_step(_, x):
+        y = jnp.dot(magnitude, x, precision=_HIGHEST)
+        return jnp.maximum(y / jnp.maximum(jnp.max(y), 1e-30), 1e-6)
+
+    x = jax.lax.fori_loop(0, int(num_iters), power_step, jnp.ones(magnitude.shape[0], jnp.float32))
+    return jnp.max(jnp.dot(magnitude, x, precision=_HIGHEST) / x)
 
 
 def _check(dictionary, target, valid, method, num_iters):
@@ -69,9 +99,10 @@ def lasso_gram(gram, b, lam, valid=None, num_iters=100, method="fista"):
     mask = valid.astype(jnp.float32)
     gram = gram * mask[:, None] * mask[None, :]
     b = b * mask
-    # The largest eigenvalue of the masked Gram is the Lipschitz constant of the gradient. An
-    # empty or all-zero dictionary has L = 0: any positive step then gives c = 0, exactly.
-    lipschitz = jnp.linalg.eigvalsh(gram)[-1]
+    # The largest eigenvalue of the masked Gram is the Lipschitz constant of the gradient; any
+    # larger L converges too. An empty or all-zero dictionary has L = 0: any positive step then
+    # gives c = 0, exactly.
+    lipschitz = lipschitz_bound(gram)
     lipschitz = jnp.where(lipschitz > 0, lipschitz, 1.0)
     step = 1.0 / lipschitz
     threshold = lam * step
