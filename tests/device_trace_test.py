@@ -27,8 +27,8 @@ def _event(pid, tid, name, dur, hlo_op=None):
 def _gpu_trace():
     """Two steps on one GPU: per step two FISTA kernels of 10 us, a 30 us conv, a 5 us copy.
 
-    The XLA Ops line repeats the kernels' time per HLO op and the host process has its own
-    events: neither may be counted.
+    The XLA Ops and Framework Ops lines repeat the kernels' time and the host process has its
+    own events: none of them may be counted.
     """
     events = [
         _meta("process_name", 1, "/host:CPU"),
@@ -36,6 +36,7 @@ def _gpu_trace():
         _meta("thread_name", 2, "Stream #13(Compute)", tid=13),
         _meta("thread_name", 2, "Stream #14(MemcpyH2D)", tid=14),
         _meta("thread_name", 2, "XLA Ops", tid=99),
+        _meta("thread_name", 2, "Framework Ops", tid=98),
     ]
     for _ in range(2):
         events += [
@@ -44,6 +45,7 @@ def _gpu_trace():
             _event(2, 13, "sm90_xmma_conv", 30.0, hlo_op="cudnn-conv.1"),
             _event(2, 14, "MemcpyH2D", 5.0),
             _event(2, 99, "fista_body_fusion", 20.0),
+            _event(2, 98, "jit(step_fn)", 55.0),
             _event(1, 7, "PjitFunction(step)", 400.0),
         ]
     return {"traceEvents": events}
@@ -66,6 +68,19 @@ def test_summarize_counts_stream_events_per_step():
     text = device_trace.format_summary(summary)
     assert "4 kernels/copies per step" in text and "55% of wall" in text
     assert "fista_body_fusion" in text
+
+
+def test_summarize_reads_the_xla_ops_line_of_a_device_without_streams():
+    events = [
+        _meta("process_name", 3, "/device:TPU:0"),
+        _meta("thread_name", 3, "XLA Ops", tid=1),
+        _meta("thread_name", 3, "XLA Modules", tid=2),
+        _event(3, 1, "fusion.1", 8.0),
+        _event(3, 1, "fusion.2", 2.0),
+        _event(3, 2, "jit_step", 10.0),
+    ]
+    summary = device_trace.summarize({"traceEvents": events}, num_steps=1)
+    assert summary["kernels_per_step"] == 2 and summary["busy_ms_per_step"] == 0.01
 
 
 def test_summarize_reads_a_gzipped_file(tmp_path):

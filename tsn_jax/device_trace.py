@@ -9,12 +9,13 @@ which HLO ops take the time. ``capture`` runs steps under ``jax.profiler.trace``
 ``summarize`` reads the ``*.trace.json.gz`` it writes (Chrome trace events, microseconds).
 
 Device events are those of processes named ``/device:...`` (one per GPU). Their threads are
-the device's streams (one event per kernel or copy) and, on recent jaxlib, "XLA Ops" / "XLA
-Modules" lines that repeat the same time per HLO op and per executable; only stream events
-are counted, so nothing is counted twice. A kernel is named by its ``hlo_op`` argument where
-the trace gives one (the fusion or custom call it belongs to), else by its kernel name. The
-CPU client records no per-op device events: there the summary says so and holds only the
-step count and wall time.
+the device's streams ("Stream #N(...)": one event per kernel or copy) and derived lines
+("XLA Ops", "XLA Modules", "Steps", "Framework Ops", ...) that repeat the same time per HLO
+op, per executable or per step. Only stream events are counted, so nothing is counted twice;
+a device without streams (a TPU) is read from its "XLA Ops" line. A kernel is named by its
+``hlo_op`` argument where the trace gives one (the fusion or custom call it belongs to),
+else by its kernel name. The CPU client records no per-op device events: there the summary
+says so and holds only the step count and wall time.
 """
 
 import collections
@@ -72,9 +73,15 @@ def _load(path):
         raise TraceError(f"cannot read trace {path}: {e}") from e
 
 
-def _is_stream(thread_name):
-    """Whether a device thread is a stream (kernels, copies), not an XLA Ops/Modules line."""
-    return not thread_name.startswith("XLA ")
+def _counted_threads(devices, threads):
+    """(pid, tid) of the threads whose events are counted: each device's streams, or its
+    "XLA Ops" line where it has no streams."""
+    counted = set()
+    for pid in devices:
+        own = {key: name for key, name in threads.items() if key[0] == pid}
+        streams = {key for key, name in own.items() if name.startswith("Stream")}
+        counted |= streams or {key for key, name in own.items() if name == "XLA Ops"}
+    return counted
 
 
 def summarize(trace, num_steps, wall_s=None, top=25):
@@ -105,12 +112,11 @@ def summarize(trace, num_steps, wall_s=None, top=25):
         elif e.get("ph") == "M" and e.get("name") == "thread_name":
             threads[(e["pid"], e.get("tid"))] = e.get("args", {}).get("name", "")
     devices = {pid: name for pid, name in processes.items() if name.startswith("/device:")}
+    counted = _counted_threads(devices, threads)
     totals = collections.defaultdict(float)
     counts = collections.Counter()
     for e in events:
-        if e.get("ph") != "X" or e.get("pid") not in devices:
-            continue
-        if not _is_stream(threads.get((e["pid"], e.get("tid")), "")):
+        if e.get("ph") != "X" or (e.get("pid"), e.get("tid")) not in counted:
             continue
         name = str(e.get("args", {}).get("hlo_op") or e.get("name", "?"))
         totals[name] += float(e.get("dur", 0.0))
