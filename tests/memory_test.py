@@ -49,3 +49,26 @@ def test_write_keeps_the_leading_rows():
 def test_write_more_rows_than_the_ring_is_an_error():
     with pytest.raises(ValueError, match=r"cannot write 4 rows .* \(2 kept\)"):
         memory.write(memory.empty(5, ()), jnp.zeros(4), jnp.zeros(4), keep_rows=2)
+
+
+def test_masked_write():
+    buffer = memory.write(memory.empty(6, (2,)), jnp.ones((3, 2)), jnp.arange(3.0), keep_rows=1)
+    rows, labels = 7 * jnp.ones((2, 2)), jnp.asarray([7.0, 8.0])
+    kept = memory.write(buffer, rows, labels, keep_rows=1, where=jnp.asarray(False))
+    jax.tree.map(np.testing.assert_array_equal, kept, buffer)
+    written = memory.write(buffer, rows, labels, keep_rows=1, where=jnp.asarray(True))
+    jax.tree.map(np.testing.assert_array_equal, written, memory.write(buffer, rows, labels, 1))
+
+
+def test_masked_write_stays_in_place_under_jit():
+    # The point of `where`: no select over, and no copy of, the whole [capacity, ...] buffer.
+    buffer = memory.empty(64, (8, 8, 16))
+    write = jax.jit(memory.write, static_argnames="keep_rows", donate_argnums=0)
+    rows, labels = jnp.ones((4, 8, 8, 16)), jnp.ones(4)
+    hlo = write.lower(buffer, rows, labels, keep_rows=8, where=jnp.asarray(True)).compile()
+    whole = [
+        line
+        for line in hlo.as_text().splitlines()
+        if "= f32[64,8,8,16]" in line and (" copy(" in line or " select(" in line)
+    ]
+    assert not whole, whole

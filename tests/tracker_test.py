@@ -293,6 +293,44 @@ def test_failure_keeps_the_box_and_widens_the_search(weights, sequence):
     assert int(state.target_pool.valid.sum()) == 1
 
 
+def test_a_failed_frame_changes_only_the_frame_index_score_and_search(weights, sequence):
+    config = dataclasses.replace(SMALL, failure_threshold=1.1, temporal_update_interval=1)
+    frames = [sequence.frame(i) for i in range(2)]
+    box = np.asarray(sequence.init_box_xywh, np.float32)
+    state = tracker.init(weights, frames[0], box, jax.random.key(0), config)
+
+    def unchanging(s):
+        s = s.replace(frame_index=0, score=0.0, search_growth=0.0, key=jax.random.key_data(s.key))
+        return jax.tree.map(np.asarray, s)
+
+    before = unchanging(state)
+    after, output = tracker.step(weights, state, frames[1])  # a fine-tune frame, too
+    assert bool(output.failed) and int(after.frame_index) == 1
+    jax.tree.map(np.testing.assert_array_equal, before, unchanging(after))
+
+
+def test_step_writes_the_memories_in_place(weights, sequence):
+    # No select over, or copy of, a whole sample memory in the compiled step: the window
+    # memory is the largest part of the state (50 MB by default), and under vmap a select
+    # or copy of it per frame and sequence cost more than the step's other work.
+    frame = sequence.frame(0)
+    state = jax.eval_shape(
+        lambda f: tracker.init_fn(
+            weights, f, jnp.asarray(sequence.init_box_xywh), jax.random.key(0), SMALL
+        ),
+        frame,
+    )
+    hlo = tracker.step.lower(weights, state, frame).compile().as_text()
+    for buffer in (state.windows.inputs, state.samples.inputs):
+        shape = f"f32[{','.join(map(str, buffer.shape))}]" + "{"
+        whole = [
+            line
+            for line in hlo.splitlines()
+            if f"= {shape}" in line and (" copy(" in line or " select(" in line)
+        ]
+        assert not whole, whole
+
+
 def test_inactive_state_does_not_change(weights, sequence):
     frames = [sequence.frame(i) for i in range(2)]
     state = tracker.init(

@@ -40,7 +40,7 @@ def empty(capacity, input_shape, label_shape=()):
     )
 
 
-def write(memory, inputs, labels, keep_rows=0):
+def write(memory, inputs, labels, keep_rows=0, where=None):
     """Writes n rows at the write position, wrapping around; the oldest rows are overwritten.
 
     Args:
@@ -50,6 +50,9 @@ def write(memory, inputs, labels, keep_rows=0):
       keep_rows: static int, leading rows that are never overwritten (the first frame's
         samples): the ring is rows keep_rows .. capacity - 1, and a write position below
         keep_rows counts as keep_rows.
+      where: optional [] bool; False leaves the buffer as it was. Only the n rows are touched
+        either way (a masked write, not a select over the whole buffer), so under ``jit``
+        with a donated buffer the write stays in place.
 
     Returns:
       The updated buffer.
@@ -63,9 +66,18 @@ def write(memory, inputs, labels, keep_rows=0):
         )
     position = jnp.maximum(memory.write_position, keep_rows) - keep_rows
     rows = keep_rows + (position + jnp.arange(count)) % ring
+    inputs = inputs.astype(memory.inputs.dtype)
+    labels = labels.astype(memory.labels.dtype)
+    valid = jnp.ones((count,), bool)
+    next_position = keep_rows + (position + count) % ring
+    if where is not None:
+        inputs = jnp.where(where, inputs, memory.inputs[rows])
+        labels = jnp.where(where, labels, memory.labels[rows])
+        valid = jnp.where(where, valid, memory.valid[rows])
+        next_position = jnp.where(where, next_position, memory.write_position)
     return memory.replace(
-        inputs=memory.inputs.at[rows].set(inputs.astype(memory.inputs.dtype)),
-        labels=memory.labels.at[rows].set(labels.astype(memory.labels.dtype)),
-        valid=memory.valid.at[rows].set(True),
-        write_position=keep_rows + (position + count) % ring,
+        inputs=memory.inputs.at[rows].set(inputs),
+        labels=memory.labels.at[rows].set(labels),
+        valid=memory.valid.at[rows].set(valid),
+        write_position=next_position.astype(memory.write_position.dtype),
     )

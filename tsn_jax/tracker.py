@@ -307,10 +307,32 @@ def _locate(state, frame_features, proposals, proposal_features, scores):
     return box, reported, confidence, windows, inputs
 
 
+def _keep_unless(learn, new, old):
+    """``new`` where ``learn`` else ``old``, leaf by leaf (for small trees: a full select)."""
+    return jax.tree.map(lambda n, o: jnp.where(learn, n, o), new, old)
+
+
 def _update(
-    state, key, frame_features, proposals, proposal_features, box, confidence, windows, inputs
+    state,
+    key,
+    learn,
+    frame_features,
+    proposals,
+    proposal_features,
+    box,
+    confidence,
+    windows,
+    inputs,
 ):
-    """Step 6: target pool, sample memories and Spatial Net (every frame that did not fail)."""
+    """Step 6: target pool, sample memories and Spatial Net, kept only where ``learn``.
+
+    ``learn`` ([] bool) is False on failed frames and for ended sequences of a batch. The
+    memories are written row by row under it (``memory.write``'s ``where``), never selected
+    whole: a select over the 50 MB window memory would force a copy of it every frame (and
+    under ``vmap`` one per sequence). The small parts (pool, target feature, Spatial Net) are
+    computed and selected; the Spatial Net's training sits in a ``lax.cond``, skipped on a
+    failure when ``learn`` is unbatched.
+    """
     config = state.config
     k_pick, k_spatial, _ = jax.random.split(key, 3)
     box_feature = frame_features.of_boxes(box[None, :])[0]
@@ -331,62 +353,68 @@ def _update(
         labels = boxes.iou(proposals[pick], box[None, :])
         sample_features = proposal_features[pick]
     samples = memory.write(
-        state.samples, sample_features, labels, keep_rows=config.first_frame_samples
+        state.samples, sample_features, labels, config.first_frame_samples, where=learn
     )
 
     window_labels = spatial_net.gaussian_labels(
         windows, jnp.broadcast_to(box, windows.shape), config.spatial_grid, config.spatial_sigma
     )
     window_memory = memory.write(
-        state.windows, inputs, window_labels, keep_rows=config.first_frame_windows
+        state.windows, inputs, window_labels, config.first_frame_windows, where=learn
     )
-    s_params, s_opt_state = state.spatial_params, state.spatial_opt_state
+    spatial = (state.spatial_params, state.spatial_opt_state)
     if config.use_spatial:
-        s_params, s_opt_state = _train_spatial(
-            config, s_params, s_opt_state, k_spatial, window_memory, config.spatial_update_steps
+        spatial = jax.lax.cond(
+            learn,
+            lambda p, o: _train_spatial(
+                config, p, o, k_spatial, window_memory, config.spatial_update_steps
+            ),
+            lambda p, o: (p, o),
+            *spatial,
         )
     return state.replace(
-        target_feature=box_feature,
-        target_pool=target_pool,
+        target_feature=jnp.where(learn, box_feature, state.target_feature),
+        target_pool=_keep_unless(learn, target_pool, state.target_pool),
         samples=samples,
         windows=window_memory,
-        spatial_params=s_params,
-        spatial_opt_state=s_opt_state,
+        spatial_params=spatial[0],
+        spatial_opt_state=spatial[1],
     )
 
 
-def _fine_tune(state, key, fine_tune, failed):
+def _fine_tune(state, key, fine_tune, learn):
     """Step 6, every ``temporal_update_interval`` frames: the Temporal Net's fine-tune.
 
-    Kept out of the failure ``lax.cond``: under ``vmap`` a cond on a batched predicate (the
-    per-sequence failure) runs both branches, and so would every cond nested inside them. On
-    its own, with the unbatched ``fine_tune`` flag of batched tracking, it stays a conditional.
-    A failed frame's fine-tune result is discarded (failures skip every update).
+    A ``lax.cond`` on the unbatched ``fine_tune`` flag (batched tracking passes one for the
+    whole batch): under ``vmap`` a cond on a batched predicate runs both branches, i.e. the
+    fine-tune every frame. The result is kept only where ``learn`` (not on failed frames, not
+    for ended sequences); that select of the 38 MB parameters and momentum sits inside the
+    fine-tune branch, so the other frames neither copy nor select them.
     """
     config = state.config
     k_temporal = jax.random.split(key, 3)[2]
-    params, opt_state = jax.lax.cond(
-        fine_tune,
-        lambda p, o: _train_temporal(
+
+    def tuned(params, opt_state):
+        trained = _train_temporal(
             config,
-            p,
-            o,
+            params,
+            opt_state,
             k_temporal,
             state.samples,
             state.target_pool.features,
             state.target_pool.valid,
             config.temporal_update_steps,
-        ),
+        )
+        return _keep_unless(learn, trained, (params, opt_state))
+
+    params, opt_state = jax.lax.cond(
+        fine_tune,
+        tuned,
         lambda p, o: (p, o),
         state.temporal_params,
         state.temporal_opt_state,
     )
-    keep = jax.tree.map(
-        lambda new, old: jnp.where(failed, old, new),
-        (params, opt_state),
-        (state.temporal_params, state.temporal_opt_state),
-    )
-    return state.replace(temporal_params=keep[0], temporal_opt_state=keep[1])
+    return state.replace(temporal_params=params, temporal_opt_state=opt_state)
 
 
 def frame_keys(state):
@@ -454,31 +482,34 @@ def step_fn(weights, state, frame, fine_tune=None):
     box = boxes.clip_to_frame(box, state.frame_size_wh, config.min_box_size)
     reported = boxes.clip_to_frame(reported, state.frame_size_wh, config.min_box_size)
     failed = confidence < config.failure_threshold
-
-    advanced = state.replace(frame_index=frame_index, score=confidence)
-    tracked = jax.lax.cond(
-        failed,
-        lambda s: s.replace(
-            search_growth=jnp.minimum(
-                s.search_growth * config.failure_search_growth, config.max_search_growth
-            )
-        ),
-        lambda s: _update(
-            s.replace(box_xywh=box, search_growth=jnp.ones_like(s.search_growth)),
-            k_update,
-            frame_features,
-            proposals,
-            proposal_features,
-            reported if config.learn_regressed_box else box,
-            confidence,
-            windows,
-            inputs,
-        ),
-        advanced,
+    # No select over the whole state: every part is kept or updated under its own mask
+    # (``_update``), so the memories are written in place (see ``_update``).
+    learn = state.active & ~failed
+    grown = jnp.minimum(
+        state.search_growth * config.failure_search_growth, config.max_search_growth
+    )
+    new_state = _update(
+        state,
+        k_update,
+        learn,
+        frame_features,
+        proposals,
+        proposal_features,
+        reported if config.learn_regressed_box else box,
+        confidence,
+        windows,
+        inputs,
     )
     if config.use_temporal:
-        tracked = _fine_tune(tracked, k_update, fine_tune, failed)
-    new_state = jax.tree.map(lambda new, old: jnp.where(state.active, new, old), tracked, state)
+        new_state = _fine_tune(new_state, k_update, fine_tune, learn)
+    new_state = new_state.replace(
+        box_xywh=jnp.where(learn, box, state.box_xywh),
+        frame_index=jnp.where(state.active, frame_index, state.frame_index),
+        score=jnp.where(state.active, confidence, state.score),
+        search_growth=jnp.where(
+            state.active, jnp.where(failed, grown, jnp.ones_like(grown)), state.search_growth
+        ),
+    )
     reported = jnp.where(failed | ~state.active, new_state.box_xywh, reported)
     output = state_lib.StepOutput(box_xywh=reported, score=confidence, failed=failed & state.active)
     return new_state, output
