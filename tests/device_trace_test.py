@@ -83,6 +83,26 @@ def test_summarize_reads_the_xla_ops_line_of_a_device_without_streams():
     assert summary["kernels_per_step"] == 2 and summary["busy_ms_per_step"] == 0.01
 
 
+def test_summarize_counts_one_module_by_argument_or_by_its_spans():
+    events = [
+        _meta("process_name", 2, "/device:GPU:0"),
+        _meta("thread_name", 2, "Stream #7", tid=7),
+        _meta("thread_name", 2, "XLA Modules", tid=50),
+        # By argument: one kernel of the batched step, one of init.
+        _event(2, 7, "k1", 4.0) | {"args": {"hlo_module": "jit__batched_step", "hlo_op": "a"}},
+        _event(2, 7, "k2", 9.0) | {"args": {"hlo_module": "jit__batched_init", "hlo_op": "b"}},
+        # By time: no argument, inside (ts 105) or outside (ts 300) the step's span.
+        _event(2, 50, "jit__batched_step", 100.0) | {"ts": 100.0},
+        _event(2, 50, "jit__batched_init", 100.0) | {"ts": 250.0},
+        _event(2, 7, "k3", 2.0) | {"ts": 105.0},
+        _event(2, 7, "k4", 7.0) | {"ts": 300.0},
+    ]
+    summary = device_trace.summarize({"traceEvents": events}, 1, module="batched_step")
+    assert sorted(op["name"] for op in summary["ops"]) == ["a", "k3"]
+    assert summary["module"] == "batched_step" and summary["busy_ms_per_step"] == 0.006
+    assert device_trace.summarize({"traceEvents": events}, 1)["kernels_per_step"] == 4
+
+
 def test_summarize_reads_a_gzipped_file(tmp_path):
     path = tmp_path / "run.trace.json.gz"
     with gzip.open(path, "wt") as f:

@@ -181,6 +181,9 @@ def test_benchmark_speed_mode_cli(tmp_path):
     assert "roi" in done.stdout and "feature_net" in done.stdout
     (throughput,) = payload["batch_throughput"]
     assert throughput["batch_size"] == 2 and throughput["mode"] == "roi"
+    assert throughput["trace"]["module"] == "batched_step"
+    assert throughput["trace"]["num_steps"] == 4  # the warmup step and the 3 timed ones
+    assert os.path.isfile(throughput["trace"]["file"])
     assert _positive_finite(throughput["frames_per_s"])
 
 

@@ -19,6 +19,7 @@ says so and holds only the step count and wall time.
 """
 
 import collections
+import contextlib
 import gzip
 import json
 import pathlib
@@ -29,6 +30,27 @@ import jax
 
 class TraceError(ValueError):
     """A trace that cannot be read or summarised (no file, no steps)."""
+
+
+@contextlib.contextmanager
+def recording(log_dir):
+    """Runs the ``with`` block under ``jax.profiler.trace``.
+
+    Args:
+      log_dir: folder the profiler writes under (``plugins/profile/<run>/``).
+
+    Yields:
+      A dict whose "file" is, once the block has ended, the ``*.trace.json.gz`` written.
+    """
+    log_dir = pathlib.Path(log_dir)
+    before = set(log_dir.glob("plugins/profile/*/*.trace.json.gz"))
+    written = {}
+    with jax.profiler.trace(str(log_dir)):
+        yield written
+    new = sorted(set(log_dir.glob("plugins/profile/*/*.trace.json.gz")) - before)
+    if not new:
+        raise TraceError(f"jax.profiler wrote no *.trace.json.gz under {log_dir}")
+    written["file"] = new[-1]
 
 
 def capture(step, weights, state, frames, log_dir):
@@ -47,18 +69,13 @@ def capture(step, weights, state, frames, log_dir):
     """
     if not frames:
         raise TraceError("capture needs at least one frame")
-    log_dir = pathlib.Path(log_dir)
-    before = set(log_dir.glob("plugins/profile/*/*.trace.json.gz"))
-    with jax.profiler.trace(str(log_dir)):
+    with recording(log_dir) as written:
         start = time.perf_counter()
         for frame in frames:
             state, output = step(weights, state, frame)
             jax.block_until_ready(output.box_xywh)
         wall_s = time.perf_counter() - start
-    written = sorted(set(log_dir.glob("plugins/profile/*/*.trace.json.gz")) - before)
-    if not written:
-        raise TraceError(f"jax.profiler wrote no *.trace.json.gz under {log_dir}")
-    return state, written[-1], wall_s
+    return state, written["file"], wall_s
 
 
 def _load(path):
@@ -84,7 +101,28 @@ def _counted_threads(devices, threads):
     return counted
 
 
-def summarize(trace, num_steps, wall_s=None, top=25):
+def _module_spans(events, threads, devices, module):
+    """[(start, end)] us of the "XLA Modules" events of the devices whose name has ``module``."""
+    spans = []
+    for e in events:
+        key = (e.get("pid"), e.get("tid"))
+        if e.get("ph") == "X" and key[0] in devices and threads.get(key) == "XLA Modules":
+            if module in str(e.get("name", "")):
+                start = float(e.get("ts", 0.0))
+                spans.append((start, start + float(e.get("dur", 0.0))))
+    return spans
+
+
+def _in_module(event, module, spans):
+    """Whether an event belongs to ``module``: by its ``hlo_module`` argument, else by time."""
+    named = event.get("args", {}).get("hlo_module")
+    if named is not None:
+        return module in str(named)
+    start = float(event.get("ts", 0.0))
+    return any(lo <= start < hi for lo, hi in spans)
+
+
+def summarize(trace, num_steps, wall_s=None, top=25, module=None):
     """Kernel counts and device-busy time per step, and the ops that take the most time.
 
     Args:
@@ -92,9 +130,12 @@ def summarize(trace, num_steps, wall_s=None, top=25):
       num_steps: steps the trace holds (each op's total is divided by it).
       wall_s: optional wall seconds of those steps (for the busy fraction).
       top: ops listed, by total time.
+      module: optional part of an XLA module name (e.g. "batched_step"): only that module's
+        kernels count (by their ``hlo_module`` argument, or by the module's spans on the
+        device's "XLA Modules" line), so a trace of a whole run can be read per step.
 
     Returns:
-      A JSON-able dict: num_steps, wall_ms_per_step (None without ``wall_s``), devices
+      A JSON-able dict: module, num_steps, wall_ms_per_step (None without ``wall_s``), devices
       (process names), kernels_per_step, busy_ms_per_step (summed stream events: kernels and
       copies; overlapping streams count twice), busy_fraction (busy / wall, None without
       ``wall_s``), ops ([{name, per_step, mean_us, ms_per_step, share}], longest first;
@@ -113,10 +154,13 @@ def summarize(trace, num_steps, wall_s=None, top=25):
             threads[(e["pid"], e.get("tid"))] = e.get("args", {}).get("name", "")
     devices = {pid: name for pid, name in processes.items() if name.startswith("/device:")}
     counted = _counted_threads(devices, threads)
+    spans = _module_spans(events, threads, devices, module) if module else []
     totals = collections.defaultdict(float)
     counts = collections.Counter()
     for e in events:
         if e.get("ph") != "X" or (e.get("pid"), e.get("tid")) not in counted:
+            continue
+        if module and not _in_module(e, module, spans):
             continue
         name = str(e.get("args", {}).get("hlo_op") or e.get("name", "?"))
         totals[name] += float(e.get("dur", 0.0))
@@ -135,6 +179,7 @@ def summarize(trace, num_steps, wall_s=None, top=25):
         for name in sorted(totals, key=totals.get, reverse=True)[:top]
     ]
     return {
+        "module": module,
         "num_steps": num_steps,
         "wall_ms_per_step": wall_ms,
         "devices": sorted(devices.values()),

@@ -79,7 +79,7 @@ if "speed_trace_frames" not in flags.FLAGS:
         "speed_trace_frames",
         0,
         "--mode=speed: also trace this many steps with jax.profiler and list the device ops "
-        "that take the time (0: no trace).",
+        "that take the time (0: no trace); non-zero also traces each batched run whole.",
     )
 if "speed_trace_dir" not in flags.FLAGS:
     flags.DEFINE_string(
@@ -472,7 +472,9 @@ def memory_growth(weights, sequence, config, frames=(20, 60), seed=0):
     }
 
 
-def batch_throughput(weights, config, batch_size, num_frames, warmup=3, frame_size_wh=(640, 480)):
+def batch_throughput(
+    weights, config, batch_size, num_frames, warmup=3, frame_size_wh=(640, 480), trace_dir=None
+):
     """Aggregate frames per second of ``batch.track_batch`` over synthetic sequences.
 
     Args:
@@ -482,10 +484,13 @@ def batch_throughput(weights, config, batch_size, num_frames, warmup=3, frame_si
       num_frames: timed batched steps after the warmup.
       warmup: untimed steps first (the first one compiles).
       frame_size_wh: frame size of every sequence, pixels.
+      trace_dir: optional folder: the whole run is traced and its batched steps summarised
+        (``device_trace.summarize`` of the "batched_step" module, every step counted).
 
     Returns:
       A JSON-able dict: batch_size, mode, init_s (compile included), step_median_ms (one batched
-      step, frame upload included), frames_per_s (batch_size x steps / their summed time).
+      step, frame upload included), frames_per_s (batch_size x steps / their summed time),
+      trace (None without ``trace_dir``).
     """
     from tsn_jax import batch, synthetic  # noqa: PLC0415 (batch imports run, run imports us)
 
@@ -499,7 +504,17 @@ def batch_throughput(weights, config, batch_size, num_frames, warmup=3, frame_si
         )
         for seed in range(batch_size)
     ]
-    tracked = batch.track_batch(weights, sequences, config, progress=False)
+    trace = None
+    if trace_dir is None:
+        tracked = batch.track_batch(weights, sequences, config, progress=False)
+    else:
+        with device_trace.recording(trace_dir) as written:
+            tracked = batch.track_batch(weights, sequences, config, progress=False)
+        steps = tracked[0].step_seconds
+        summary = device_trace.summarize(
+            written["file"], len(steps), float(np.sum(steps)), module="batched_step"
+        )
+        trace = {**summary, "file": str(written["file"])}
     steady = np.asarray(tracked[0].step_seconds[warmup:])
     return {
         "device": jax.devices()[0].device_kind,
@@ -510,6 +525,7 @@ def batch_throughput(weights, config, batch_size, num_frames, warmup=3, frame_si
         "frames_per_s": batch_size * len(steady) / float(np.sum(steady)),
         "num_frames": num_frames,
         "frame_size_wh": list(frame_size_wh),
+        "trace": trace,
     }
 
 
@@ -662,9 +678,12 @@ def main_from_flags():
                 int(size),
                 fv.speed_frames,
                 warmup=max(warmup, 1),
+                trace_dir=trace_root / f"batch{size}" if fv.speed_trace_frames else None,
             )
         )
         print(format_throughput(throughput[-1:]))
+        if throughput[-1]["trace"]:
+            print(device_trace.format_summary(throughput[-1]["trace"]))
         write_report()
     if throughput:
         print(format_throughput(throughput))
