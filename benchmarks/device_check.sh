@@ -32,7 +32,7 @@ mkdir -p "$OUT"
 
 speed() {
   # roi with batched throughput first, then crop (slower), each guarded on its own.
-  timeout "${SPEED_TIMEOUT:-240}" $PY -m bin.benchmark --mode=speed --demo \
+  timeout "${SPEED_TIMEOUT:-330}" $PY -m bin.benchmark --mode=speed --demo \
     --weights="$WEIGHTS" --speed_frames=100 --speed_modes=roi --speed_batch_sizes=1,8,32 \
     --speed_growth_frames=100,300 --speed_trace_frames=20 --speed_output="$OUT/speed_roi.json" ${EXTRA:-} 2>&1 |
     grep -v "^W0\|^I0" | tee -a "$OUT/speed.log"
