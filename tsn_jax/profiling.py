@@ -512,7 +512,7 @@ def batch_throughput(
         with device_trace.recording(trace_dir) as written:
             tracked = batch.track_batch(weights, sequences, config, progress=False)
         # Wall time per step: the steady median (the first step's compilation would swamp a
-        # mean); the device events are those of every step, all alike on the device.
+        # mean); the device events are those of every step, the fine-tune frames among them.
         steps = tracked[0].step_seconds
         wall_s = len(steps) * float(np.median(steps[warmup:]))
         summary = device_trace.summarize(written["file"], len(steps), wall_s, module="batched_step")
