@@ -80,6 +80,7 @@ if "speed_trace_frames" not in flags.FLAGS:
         0,
         "--mode=speed: also trace this many steps with jax.profiler and list the device ops "
         "that take the time (0: no trace); non-zero also traces each batched run whole.",
+        lower_bound=0,
     )
 if "speed_trace_dir" not in flags.FLAGS:
     flags.DEFINE_string(
