@@ -20,6 +20,7 @@ All times are wall seconds / milliseconds measured with ``time.perf_counter``. F
 sequence shorter than needed are reused cyclically (the timing does not depend on content).
 """
 
+import contextlib
 import dataclasses
 import gc
 import json
@@ -506,19 +507,21 @@ def batch_throughput(
         )
         for seed in range(batch_size)
     ]
-    trace = None
-    if trace_dir is None:
+    recorder = (
+        contextlib.nullcontext({}) if trace_dir is None else device_trace.recording(trace_dir)
+    )
+    with recorder as written:
         tracked = batch.track_batch(weights, sequences, config, progress=False)
-    else:
-        with device_trace.recording(trace_dir) as written:
-            tracked = batch.track_batch(weights, sequences, config, progress=False)
+    steady = np.asarray(tracked[0].step_seconds[warmup:])
+    trace = None
+    if trace_dir is not None:
         # Wall time per step: the steady median (the first step's compilation would swamp a
         # mean); the device events are those of every step, the fine-tune frames among them.
-        steps = tracked[0].step_seconds
-        wall_s = len(steps) * float(np.median(steps[warmup:]))
-        summary = device_trace.summarize(written["file"], len(steps), wall_s, module="batched_step")
+        steps = len(tracked[0].step_seconds)
+        summary = device_trace.summarize(
+            written["file"], steps, steps * float(np.median(steady)), module="batched_step"
+        )
         trace = {**summary, "file": str(written["file"])}
-    steady = np.asarray(tracked[0].step_seconds[warmup:])
     return {
         "device": jax.devices()[0].device_kind,
         "mode": config.proposal_features,
