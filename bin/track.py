@@ -133,6 +133,7 @@ def _track_batched(weights, sequences, config, output_dir, info):
     ]
     for start in range(0, len(pending), _BATCH_SIZE.value):
         chunk = pending[start : start + _BATCH_SIZE.value]
+        run.release_compiled_if_maps_run_low()
         tracked = batch.track_batch(
             weights, chunk, config, seed=_SEED.value, progress=_PROGRESS.value
         )

@@ -44,8 +44,9 @@ def test_batch_matches_one_by_one(weights):
         np.testing.assert_allclose(result.boxes_xywh, alone.boxes_xywh, atol=1e-2)
 
 
-def test_batched_step_keeps_the_fine_tune_conditional(weights):
-    """The Temporal fine-tune stays a real conditional under vmap (not run on every frame)."""
+def test_batched_step_fine_tunes_only_when_told(weights):
+    """Under vmap the Temporal fine-tune is in the fine-tune frames' step alone (a conditional
+    on a batched flag would run it every frame), and neither step holds a conditional."""
     sequence = _sequences()[0]
     frames = sequence.frame(0)[None]
     states = batch._batched_init(
@@ -56,10 +57,18 @@ def test_batched_step_keeps_the_fine_tune_conditional(weights):
         SMALL,
         np.asarray([[96.0, 80.0]], np.float32),
     )
-    compiled = batch._batched_step.lower(
-        weights, states, frames, np.asarray([True]), np.bool_(False)
-    ).compile()
-    assert " conditional(" in compiled.as_text()
+    hlo = {
+        fine_tune: batch._batched_step.lower(
+            weights, states, frames, np.asarray([True]), fine_tune=fine_tune
+        )
+        .compile()
+        .as_text()
+        for fine_tune in (False, True)
+    }
+    # The Temporal Net's gradient (jvp) appears only where it is trained.
+    assert "jvp(TemporalNet)" not in hlo[False]
+    assert "jvp(TemporalNet)" in hlo[True]
+    assert " conditional(" not in hlo[False] + hlo[True]
 
 
 def test_batch_rejects_seeds_of_another_length(weights):

@@ -19,12 +19,23 @@ import jax  # noqa: E402
 import pytest  # noqa: E402
 from absl import flags  # noqa: E402
 
+from tsn_jax import run  # noqa: E402
+
 jax.config.update("jax_compilation_cache_dir", os.environ["JAX_COMPILATION_CACHE_DIR"])
 jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
 
 # absl flags defined by bin/ modules must not demand a command line under pytest.
 if not flags.FLAGS.is_parsed():
     flags.FLAGS.mark_as_parsed()
+
+
+@pytest.fixture(autouse=True)
+def _release_compiled_executables():
+    """A whole suite in one process compiles past the kernel's memory-map limit (XLA:CPU maps
+    every executable's kernels; ``tracker_test`` alone adds 50,000 maps): drop the compiled
+    executables after a test when needed."""
+    yield
+    run.release_compiled_if_maps_run_low()
 
 
 @pytest.fixture(scope="session")

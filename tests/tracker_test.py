@@ -331,6 +331,53 @@ def test_step_writes_the_memories_in_place(weights, sequence):
         assert not whole, whole
 
 
+def _exported_for_gpu(weights, sequence, fine_tune):
+    frame = jax.ShapeDtypeStruct(sequence.frame(0).shape, jnp.uint8)
+    state = jax.eval_shape(
+        lambda f: tracker.init_fn(
+            weights, f, jnp.asarray(sequence.init_box_xywh), jax.random.key(0), SMALL
+        ),
+        frame,
+    )
+    exported = jax.export.export(tracker.step, platforms=("cuda",))
+    return exported(weights, state, frame, fine_tune=fine_tune).mlir_module()
+
+
+def test_gpu_step_has_no_loop_or_conditional_between_fine_tunes(weights, sequence):
+    # Lowered for a GPU (no GPU needed): XLA:GPU runs a loop's body kernel by kernel and a
+    # conditional after a device-to-host copy of its predicate, both outside the command
+    # buffers (CUDA graphs) that replay straight-line kernels in one launch. The step of a
+    # frame without a fine-tune must have neither: FISTA and the Spatial update are unrolled.
+    plain = _exported_for_gpu(weights, sequence, fine_tune=False)
+    for op in ("stablehlo.while", "stablehlo.if", "stablehlo.case"):
+        assert op not in plain, op
+    # The fine-tune frames' step loops over the Temporal Net's SGD steps, with no conditional.
+    tuned = _exported_for_gpu(weights, sequence, fine_tune=True)
+    assert tuned.count("stablehlo.while") == 1
+    assert "stablehlo.case" not in tuned and "stablehlo.if" not in tuned
+
+
+def test_static_fine_tune_flag_matches_the_traced_one(weights, sequence):
+    frames = [sequence.frame(i) for i in range(4)]
+    box = np.asarray(sequence.init_box_xywh, np.float32)
+
+    def static(w, s, f):
+        return tracker.step(w, s, f, fine_tune=tracker.fine_tune_due(int(s.frame_index) + 1, SMALL))
+
+    traced_state, traced = _track(weights, frames, box, SMALL)
+    static_state, by_flag = _track(weights, frames, box, SMALL, step=static)
+    np.testing.assert_allclose(by_flag.box_xywh, traced.box_xywh, atol=1e-4)
+    jax.tree.map(
+        lambda a, b: np.testing.assert_allclose(a, b, atol=1e-5),
+        static_state.temporal_params,
+        traced_state.temporal_params,
+    )
+    # Frame 2 fine-tuned both ways (SMALL's interval is 2).
+    first = tracker.init(weights, frames[0], box, jax.random.key(0), SMALL).temporal_params
+    moved = jax.tree.map(lambda a, b: np.abs(a - b).max(), static_state.temporal_params, first)
+    assert max(jax.tree.leaves(moved)) > 1e-6
+
+
 def test_inactive_state_does_not_change(weights, sequence):
     frames = [sequence.frame(i) for i in range(2)]
     state = tracker.init(
@@ -345,6 +392,19 @@ def test_inactive_state_does_not_change(weights, sequence):
     after, _ = tracker.step(weights, state, frames[1])
     after = after.replace(key=jax.random.key_data(after.key))
     jax.tree.map(np.testing.assert_array_equal, before, jax.tree.map(np.asarray, after))
+
+
+def test_compiled_executables_are_released_only_when_maps_run_low(monkeypatch):
+    held, limit = run._memory_map_counts()  # this process's, on Linux
+    assert 0 < held < limit
+    add_one = jax.jit(lambda x: x + 1)
+    add_one(1)
+    monkeypatch.setattr(run, "_memory_map_counts", lambda: (40, 100))
+    assert not run.release_compiled_if_maps_run_low()
+    assert add_one._cache_size() == 1
+    monkeypatch.setattr(run, "_memory_map_counts", lambda: (60, 100))
+    assert run.release_compiled_if_maps_run_low()
+    assert add_one._cache_size() == 0
 
 
 def test_track_sequence_rejects_a_frame_of_another_size(weights):

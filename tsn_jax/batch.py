@@ -28,12 +28,13 @@ def _batched_init(weights, frames, boxes_xywh, keys, config, valid_sizes_wh):
     )
 
 
-@functools.partial(jax.jit, donate_argnums=(1,))
+@functools.partial(jax.jit, donate_argnums=(1,), static_argnames=("fine_tune",))
 def _batched_step(weights, states, frames, active, fine_tune):
-    # fine_tune is one unbatched bool (every sequence is at the same frame), so the Temporal
-    # Net's fine-tune stays a real conditional under vmap (tracker.step_fn).
+    # fine_tune is one static bool for the whole batch (every sequence is at the same frame):
+    # the fine-tune is traced in or left out, never a conditional (tracker._fine_tune).
     states = states.replace(active=active & states.active)
-    return jax.vmap(tracker.step_fn, in_axes=(None, 0, 0, None))(weights, states, frames, fine_tune)
+    step = functools.partial(tracker.step_fn, fine_tune=bool(fine_tune))
+    return jax.vmap(step, in_axes=(None, 0, 0))(weights, states, frames)
 
 
 def pad_frame(frame, height, width):
@@ -155,7 +156,7 @@ def track_batch(
         # The buffer is rewritten next frame only after this step's outputs are fetched.
         fine_tune = tracker.fine_tune_due(t, config)
         states, output = _batched_step(
-            weights, states, put(buffer), put(np.asarray(active)), np.bool_(fine_tune)
+            weights, states, put(buffer), put(np.asarray(active)), fine_tune=fine_tune
         )
         out_boxes, out_scores, out_failed = jax.device_get(
             (output.box_xywh, output.score, output.failed)

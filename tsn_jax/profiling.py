@@ -5,13 +5,15 @@ r"""Performance benchmark of the tracker: compile time, latency, FLOPs, memory, 
 
 For each ``proposal_features`` mode, ``measure`` reports on one sequence:
 
-* compile time of ``tracker.init`` and ``tracker.step`` (``jit(...).lower(...).compile()``;
-  a load from the persistent compilation cache when ``JAX_COMPILATION_CACHE_DIR`` holds it);
+* compile time of ``tracker.init`` and of ``tracker.step``'s two forms, with and without the
+  Temporal fine-tune (``jit(...).lower(...).compile()``; a load from the persistent
+  compilation cache when ``JAX_COMPILATION_CACHE_DIR`` holds it);
 * the first-frame (``init``) time of a second run, after compilation;
 * steady per-frame latency after ``warmup`` frames (median, p90; each frame synchronised on
   the output box; the frame upload is included, as in ``run.track_sequence``) and fps;
 * peak host RSS (``ru_maxrss``) and peak device memory (``memory_stats``, None on CPU);
-* XLA's FLOPs of one step, the achieved FLOP/s and the fraction of the device's peak;
+* XLA's FLOPs of a frame (the two steps averaged over a fine-tune interval), the achieved
+  FLOP/s and the fraction of the device's peak;
 * a stage breakdown (``stage_times``): each stage jitted on its own, on the same frame/state;
 * optionally (``--speed_trace_frames``) a profiler trace of the compiled step: kernels per
   step, device-busy time and the ops that take it (``device_trace``).
@@ -23,6 +25,7 @@ sequence shorter than needed are reused cyclically (the timing does not depend o
 import contextlib
 import dataclasses
 import gc
+import itertools
 import json
 import pathlib
 import resource
@@ -152,6 +155,28 @@ def flops_of(compiled):
     if not analysis or "flops" not in analysis:
         return None
     return float(analysis["flops"])
+
+
+def _flops_per_frame(compiled, config):
+    """XLA's FLOPs of a frame averaged over a fine-tune interval, from the two compiled steps
+    ({fine_tune: compiled}); None when the cost analysis gives none."""
+    plain, tuned = flops_of(compiled[False]), flops_of(compiled[True])
+    if plain is None or tuned is None:
+        return None
+    interval = config.temporal_update_interval
+    return ((interval - 1) * plain + tuned) / interval
+
+
+def _driver(compiled, config):
+    """``step(weights, state, frame)`` for consecutive frames after the first: each frame runs
+    the compiled step ({fine_tune: compiled}) of its fine-tune flag, as ``run.track_sequence``
+    picks ``tracker.step``'s."""
+    indices = itertools.count(1)
+
+    def step(weights, state, frame):
+        return compiled[tracker.fine_tune_due(next(indices), config)](weights, state, frame)
+
+    return step
 
 
 def _frames(sequence, count):
@@ -390,14 +415,18 @@ def measure(
     first_frame_s, state = _timed(init_compiled, weights, first, box, key)
 
     start = time.perf_counter()
-    step_compiled = tracker.step.lower(weights, state, frames[0]).compile()
+    compiled = {
+        fine_tune: tracker.step.lower(weights, state, frames[0], fine_tune=fine_tune).compile()
+        for fine_tune in (False, True)
+    }
     compile_step_s = time.perf_counter() - start
-    flops = flops_of(step_compiled)
+    flops = _flops_per_frame(compiled, config)
 
+    step = _driver(compiled, config)
     latencies = []
     for index, frame in enumerate(frames):
         start = time.perf_counter()
-        state, output = step_compiled(weights, state, frame)
+        state, output = step(weights, state, frame)
         jax.block_until_ready(output.box_xywh)
         if index >= warmup:
             latencies.append(time.perf_counter() - start)
@@ -406,7 +435,7 @@ def measure(
     trace = None
     if trace_frames:
         state, trace_file, wall_s = device_trace.capture(
-            step_compiled, weights, state, _frames(sequence, trace_frames), trace_dir
+            step, weights, state, _frames(sequence, trace_frames), trace_dir
         )
         trace = {
             **device_trace.summarize(trace_file, trace_frames, wall_s),
@@ -460,7 +489,8 @@ def memory_growth(weights, sequence, config, frames=(20, 60), seed=0):
     state = tracker.init(weights, first, box, key, config)
     rss = []
     for index, frame in enumerate(clips, start=1):
-        state, output = tracker.step(weights, state, frame)
+        fine_tune = tracker.fine_tune_due(index, config)
+        state, output = tracker.step(weights, state, frame, fine_tune=fine_tune)
         jax.block_until_ready(output.box_xywh)
         if index in frames:
             gc.collect()

@@ -45,6 +45,35 @@ class TrackResult:
         return float(len(steady) / max(np.sum(steady), 1e-9)) if len(steady) else float("nan")
 
 
+def _memory_map_counts():
+    """(memory maps this process holds, the kernel's limit), or None off Linux."""
+    try:
+        with open("/proc/self/maps", "rb") as maps:
+            held = sum(1 for _ in maps)
+        with open("/proc/sys/vm/max_map_count") as limit:
+            return held, int(limit.read())
+    except (OSError, ValueError):
+        return None
+
+
+def release_compiled_if_maps_run_low(fraction=0.5):
+    """Drops JAX's compiled executables (``jax.clear_caches``) once this process holds more
+    than ``fraction`` of the kernel's memory-map limit; returns whether it did.
+
+    XLA:CPU maps each compiled executable's kernels separately (about 1,000 maps for a step,
+    as many for ``init``), JAX keeps every executable it compiled, and each new frame size
+    compiles a new ``init`` and ``step``. At the limit (``vm.max_map_count``, 65,530 by default)
+    the next compilation fails and the process dies in the error's unwinding, about 20 frame
+    sizes into a run over many sequences. Called between sequences; what is dropped is
+    compiled again when needed (from the persistent compilation cache when one is set).
+    """
+    counts = _memory_map_counts()
+    if counts is None or counts[0] <= fraction * counts[1]:
+        return False
+    jax.clear_caches()
+    return True
+
+
 def check_frame(frame, expected_shape, sequence_name, index):
     """Raises TrackingError unless ``frame`` is uint8 [H, W, 3] of the first frame's size."""
     if frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
@@ -102,7 +131,8 @@ def track_sequence(weights, sequence, config, seed=0, progress=True, on_frame=No
     for index, frame in enumerate(frames, start=1):
         check_frame(frame, first.shape, sequence.name, index)
         start = time.perf_counter()
-        state, output = tracker.step(weights, state, frame)
+        fine_tune = tracker.fine_tune_due(index, config)
+        state, output = tracker.step(weights, state, frame, fine_tune=fine_tune)
         box, score, fail = jax.device_get((output.box_xywh, output.score, output.failed))
         step_seconds.append(time.perf_counter() - start)
         if not np.all(np.isfinite(box)):
@@ -159,6 +189,7 @@ def track_all(sequences, track_one, output_dir, overwrite=False, info=None):
         if result_path.exists() and not overwrite:
             print(f"{sequence.name}: results exist at {result_path}, skipped (--overwrite redoes)")
             continue
+        release_compiled_if_maps_run_low()
         result = track_one(sequence)
         results.write_results(result_path, result.boxes_xywh)
         timing = {

@@ -3,12 +3,17 @@
 Solves ``min_c 0.5 * ||p - D c||^2 + lam * ||c||_1`` for a dictionary ``D`` [D, P] whose
 columns are the pool's features and a target ``p`` [D]. P (the pool capacity) is small and D
 (the feature size) large, so the iterations work on the [P, P] Gram matrix ``G = D^T D`` and
-``b = D^T p``: the gradient of the smooth part is ``G c - b``. Fixed iteration count in
-``lax.fori_loop`` (no tolerance-based loop: under vmap it would run until the slowest element
-converges, STYLE.md 4). Step ``1 / L`` with ``L`` an upper bound on the largest eigenvalue of
+``b = D^T p``: the gradient of the smooth part is ``G c - b``. A fixed iteration count (no
+tolerance-based loop: under vmap it would run until the slowest element converges, STYLE.md
+4). Step ``1 / L`` with ``L`` an upper bound on the largest eigenvalue of
 the masked Gram (``lipschitz_bound``), found by a few power iterations rather than an
 eigensolver: on a GPU ``eigvalsh`` of a 30 x 30 matrix is a cuSOLVER call of about 0.3 ms, more
 than all the iterations that follow it.
+
+Both iterations are unrolled into straight-line code (up to ``MAX_UNROLL`` of them; more run
+as a ``lax.fori_loop`` of unrolled blocks): their bodies are a few tiny kernels, and XLA:GPU
+launches a loop's body kernel by kernel on every iteration, outside the command buffers (CUDA
+graphs) that replay the rest of a step in one launch. The arithmetic is the same.
 """
 
 import jax
@@ -16,6 +21,7 @@ import jax.numpy as jnp
 
 _HIGHEST = jax.lax.Precision.HIGHEST
 METHODS = ("fista", "ista")
+MAX_UNROLL = 128  # Iterations unrolled at most (compile time grows with them).
 
 
 class LassoError(ValueError):
@@ -33,6 +39,16 @@ def soft_threshold(x, t):
       [...] array of x's shape and dtype.
     """
     return jnp.sign(x) * jnp.maximum(jnp.abs(x) - t, 0.0)
+
+
+def _unrolled_loop(num_iters, body, init):
+    """``lax.fori_loop(0, num_iters, body, init)`` unrolled (see the module docstring)."""
+    num_iters = int(num_iters)
+    if num_iters > MAX_UNROLL:
+        return jax.lax.fori_loop(0, num_iters, body, init, unroll=MAX_UNROLL)
+    for i in range(num_iters):  # (fori_loop keeps a loop for a single iteration)
+        init = body(i, init)
+    return init
 
 
 def lipschitz_bound(gram, num_iters=10):
@@ -58,7 +74,7 @@ def lipschitz_bound(gram, num_iters=10):
         y = jnp.dot(magnitude, x, precision=_HIGHEST)
         return jnp.maximum(y / jnp.maximum(jnp.max(y), 1e-30), 1e-6)
 
-    x = jax.lax.fori_loop(0, int(num_iters), power_step, jnp.ones(magnitude.shape[0], jnp.float32))
+    x = _unrolled_loop(num_iters, power_step, jnp.ones(magnitude.shape[0], jnp.float32))
     return jnp.max(jnp.dot(magnitude, x, precision=_HIGHEST) / x)
 
 
@@ -113,7 +129,7 @@ def lasso_gram(gram, b, lam, valid=None, num_iters=100, method="fista"):
 
     zeros = jnp.zeros((num_atoms,), jnp.float32)
     if method == "ista":
-        return jax.lax.fori_loop(0, int(num_iters), lambda _, c: prox_grad(c), zeros)
+        return _unrolled_loop(num_iters, lambda _, c: prox_grad(c), zeros)
 
     def fista_body(_, carry):
         c, y, t = carry
@@ -122,9 +138,7 @@ def lasso_gram(gram, b, lam, valid=None, num_iters=100, method="fista"):
         y_next = c_next + ((t - 1.0) / t_next) * (c_next - c)
         return c_next, y_next, t_next
 
-    c, _, _ = jax.lax.fori_loop(
-        0, int(num_iters), fista_body, (zeros, zeros, jnp.asarray(1.0, jnp.float32))
-    )
+    c, _, _ = _unrolled_loop(num_iters, fista_body, (zeros, zeros, jnp.asarray(1.0, jnp.float32)))
     return c
 
 

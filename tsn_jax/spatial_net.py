@@ -198,8 +198,9 @@ def train(
     batch_size,
     weight_decay,
     loss_kind="l2",
+    unroll=False,
 ):
-    """``num_steps`` SGD steps on minibatches of valid memory entries, in one ``lax.scan``.
+    """``num_steps`` SGD steps on minibatches of valid memory entries (a ``lax.scan``, or unrolled).
 
     Args:
       model, optimizer, params, opt_state: as in ``train_step``.
@@ -208,6 +209,8 @@ def train(
       num_steps, batch_size: static ints.
       weight_decay: lambda of Eq. 5.
       loss_kind: "l2" or "bce" (``loss``).
+      unroll: static bool; True: the steps are straight-line code, no loop (for the few steps
+        of an online update, so that on a GPU they join the step's command buffers).
 
     Returns:
       (params, opt_state, losses [num_steps]).
@@ -224,10 +227,15 @@ def train(
         )
         return (p, o), value
 
-    (params, opt_state), losses = jax.lax.scan(
-        one_step, (params, opt_state), jax.random.split(key, num_steps)
-    )
-    return params, opt_state, losses
+    step_keys = jax.random.split(key, num_steps)
+    if not unroll:
+        (params, opt_state), losses = jax.lax.scan(one_step, (params, opt_state), step_keys)
+        return params, opt_state, losses
+    losses = []
+    for step_key in step_keys:  # (a scan keeps a loop for a single step)
+        (params, opt_state), value = one_step((params, opt_state), step_key)
+        losses.append(value)
+    return params, opt_state, jnp.stack(losses) if losses else jnp.zeros((0,), jnp.float32)
 
 
 def refine(maps, windows_xywh, boxes_xywh, method="argmax", min_peak=0.0):

@@ -14,7 +14,8 @@ One ``step`` (DESIGN.md "The per-frame step"), with no host round trip inside:
 5. Failure test: best similarity below ``failure_threshold`` keeps the last box, widens the
    search and skips every update.
 6. Otherwise: the target pool, the sample memories and the Spatial Net are updated every frame;
-   the Temporal Net is fine-tuned every ``temporal_update_interval`` frames (``lax.cond``).
+   the Temporal Net is fine-tuned every ``temporal_update_interval`` frames (a static flag
+   from the driver, or a ``lax.cond``).
    They learn the tracked box, or with ``learn_regressed_box`` the reported one. The Temporal
    Net's sample memory takes a random subset of the proposals or, with
    ``online_samples="resampled"``, fresh boxes drawn around that box like the first frame's;
@@ -36,6 +37,9 @@ from tsn_jax import (
     temporal_net,
 )
 from tsn_jax import state as state_lib
+
+# Training loops of at most this many steps are unrolled (``_update``).
+_MAX_UNROLL = 8
 
 
 def temporal_model(config):
@@ -90,7 +94,10 @@ def _frame_size(frame, valid_size_wh):
 
 
 def _train_spatial(config, params, opt_state, key, windows, num_steps):
+    """``num_steps`` SGD steps; a few (an online update) unrolled, many (the first frame's) a
+    loop (``_update``)."""
     _, optimizer = _optimizers(config)
+    unroll = num_steps <= _MAX_UNROLL  # True: no loop at all (even for one step)
     params, opt_state, _ = spatial_net.train(
         spatial_model(config),
         optimizer,
@@ -104,6 +111,7 @@ def _train_spatial(config, params, opt_state, key, windows, num_steps):
         batch_size=config.spatial_batch_size,
         weight_decay=config.spatial_weight_decay,
         loss_kind=config.spatial_loss,
+        unroll=unroll,
     )
     return params, opt_state
 
@@ -329,9 +337,12 @@ def _update(
     ``learn`` ([] bool) is False on failed frames and for ended sequences of a batch. The
     memories are written row by row under it (``memory.write``'s ``where``), never selected
     whole: a select over the 50 MB window memory would force a copy of it every frame (and
-    under ``vmap`` one per sequence). The small parts (pool, target feature, Spatial Net) are
-    computed and selected; the Spatial Net's training sits in a ``lax.cond``, skipped on a
-    failure when ``learn`` is unbatched.
+    under ``vmap`` one per sequence). The small parts (pool, target feature, the 1 MB Spatial
+    Net and its momentum) are computed and selected. The Spatial Net trains on every frame,
+    its few steps unrolled, and is dropped on a failure: no ``lax.cond`` and no loop, because
+    on a GPU a conditional copies its predicate to the host and waits for the device (a round
+    trip in the middle of every step), and both it and a loop split the step's kernels out of
+    XLA's command buffers (CUDA graphs).
     """
     config = state.config
     k_pick, k_spatial, _ = jax.random.split(key, 3)
@@ -364,14 +375,10 @@ def _update(
     )
     spatial = (state.spatial_params, state.spatial_opt_state)
     if config.use_spatial:
-        spatial = jax.lax.cond(
-            learn,
-            lambda p, o: _train_spatial(
-                config, p, o, k_spatial, window_memory, config.spatial_update_steps
-            ),
-            lambda p, o: (p, o),
-            *spatial,
+        trained = _train_spatial(
+            config, *spatial, k_spatial, window_memory, config.spatial_update_steps
         )
+        spatial = _keep_unless(learn, trained, spatial)
     return state.replace(
         target_feature=jnp.where(learn, box_feature, state.target_feature),
         target_pool=_keep_unless(learn, target_pool, state.target_pool),
@@ -385,11 +392,15 @@ def _update(
 def _fine_tune(state, key, fine_tune, learn):
     """Step 6, every ``temporal_update_interval`` frames: the Temporal Net's fine-tune.
 
-    A ``lax.cond`` on the unbatched ``fine_tune`` flag (batched tracking passes one for the
-    whole batch): under ``vmap`` a cond on a batched predicate runs both branches, i.e. the
-    fine-tune every frame. The result is kept only where ``learn`` (not on failed frames, not
-    for ended sequences); that select of the 38 MB parameters and momentum sits inside the
-    fine-tune branch, so the other frames neither copy nor select them.
+    ``fine_tune`` is a Python bool (static: the fine-tune is traced in or left out, one
+    compiled step for each) or a traced [] bool, the predicate of a ``lax.cond``. The drivers
+    know each frame's index and pass the bool: on a GPU a conditional copies its predicate to
+    the host and waits for the device on every frame. A traced flag must be unbatched (batched
+    tracking passes one for the whole batch): under ``vmap`` a cond on a batched predicate
+    runs both branches, i.e. the fine-tune every frame. The result is kept only where
+    ``learn`` (not on failed frames, not for ended sequences); that select of the 38 MB
+    parameters and momentum sits inside the fine-tune branch, so the other frames neither
+    copy nor select them.
     """
     config = state.config
     k_temporal = jax.random.split(key, 3)[2]
@@ -407,13 +418,11 @@ def _fine_tune(state, key, fine_tune, learn):
         )
         return _keep_unless(learn, trained, (params, opt_state))
 
-    params, opt_state = jax.lax.cond(
-        fine_tune,
-        tuned,
-        lambda p, o: (p, o),
-        state.temporal_params,
-        state.temporal_opt_state,
-    )
+    current = (state.temporal_params, state.temporal_opt_state)
+    if isinstance(fine_tune, bool):
+        params, opt_state = tuned(*current) if fine_tune else current
+    else:
+        params, opt_state = jax.lax.cond(fine_tune, tuned, lambda p, o: (p, o), *current)
     return state.replace(temporal_params=params, temporal_opt_state=opt_state)
 
 
@@ -458,9 +467,11 @@ def step_fn(weights, state, frame, fine_tune=None):
       state: TrackerState from ``init`` or the previous ``step``.
       frame: [H, W, 3] uint8 RGB frame (the size of the first frame, or padded to the batch's
         common size with the valid size carried in the state).
-      fine_tune: optional [] bool, ``fine_tune_due`` of this frame. Batched tracking passes it
-        unbatched (every sequence is at the same frame): under ``vmap`` a ``lax.cond`` on a
-        batched predicate runs both branches, i.e. the Temporal Net's fine-tune every frame.
+      fine_tune: whether this frame fine-tunes the Temporal Net: a Python bool (static in
+        ``step``: the drivers pass ``fine_tune_due(index, config)`` and get two compiled steps,
+        neither with a conditional), a traced [] bool (a ``lax.cond``; unbatched under
+        ``vmap``, see ``_fine_tune``), or None: ``fine_tune_due`` of the state's frame index,
+        traced.
 
     Returns:
       (new state, StepOutput). A state whose ``active`` flag is False is returned unchanged.
@@ -469,6 +480,8 @@ def step_fn(weights, state, frame, fine_tune=None):
     frame_index = state.frame_index + 1
     if fine_tune is None:
         fine_tune = fine_tune_due(frame_index, config)
+    elif not isinstance(fine_tune, jax.Array):
+        fine_tune = bool(fine_tune)
     k_proposals, k_update = frame_keys(state)
     proposals = propose(state, k_proposals)
     frame_features = _FrameFeatures(
@@ -517,5 +530,5 @@ def step_fn(weights, state, frame, fine_tune=None):
 
 init = jax.jit(init_fn, static_argnames=("config",))
 init.__doc__ = init_fn.__doc__
-step = jax.jit(step_fn, donate_argnums=(1,))
+step = jax.jit(step_fn, donate_argnums=(1,), static_argnames=("fine_tune",))
 step.__doc__ = step_fn.__doc__
