@@ -196,6 +196,43 @@ def test_training_finds_the_target():
     np.testing.assert_allclose(refined, targets, atol=1e-4)
 
 
+@pytest.mark.parametrize("num_steps", [1, 3])
+def test_unrolled_training_equals_the_scanned_one(num_steps):
+    """The online update's unrolled steps (no loop) do what the scan does, step by step."""
+    model, params = _model_and_params()
+    optimizer = spatial_net.make_optimizer(1e-2, 0.9)
+    rng = np.random.default_rng(1)
+    inputs = rng.normal(size=(6, G, G, C)).astype(np.float32)
+    labels = rng.uniform(size=(6, G, G)).astype(np.float32)
+    valid = np.asarray([True, True, True, True, False, False])
+
+    def trained(unroll):
+        return jax.jit(
+            lambda p, o: spatial_net.train(
+                model,
+                optimizer,
+                p,
+                o,
+                jax.random.key(2),
+                inputs,
+                labels,
+                valid,
+                num_steps=num_steps,
+                batch_size=4,
+                weight_decay=1e-4,
+                unroll=unroll,
+            )
+        )(params, optimizer.init(params))
+
+    scanned, unrolled = trained(False), trained(True)
+    jax.tree.map(
+        lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6), unrolled, scanned
+    )
+    assert unrolled[2].shape == (num_steps,)
+    moved = jax.tree.map(lambda a, b: np.abs(a - b).max(), unrolled[0], params)
+    assert max(jax.tree.leaves(moved)) > 0
+
+
 def test_refine_leaves_candidates_of_flat_low_maps():
     windows = jnp.asarray([[0.0, 0.0, 90.0, 90.0], [0.0, 0.0, 90.0, 90.0]])
     candidates = jnp.asarray([[30.0, 30.0, 10.0, 10.0], [30.0, 30.0, 10.0, 10.0]])

@@ -33,7 +33,7 @@ def _batched_step(weights, states, frames, active, fine_tune):
     # fine_tune is one static bool for the whole batch (every sequence is at the same frame):
     # the fine-tune is traced in or left out, never a conditional (tracker._fine_tune).
     states = states.replace(active=active & states.active)
-    step = functools.partial(tracker.step_fn, fine_tune=bool(fine_tune))
+    step = functools.partial(tracker.step_fn, fine_tune=fine_tune)
     return jax.vmap(step, in_axes=(None, 0, 0))(weights, states, frames)
 
 
