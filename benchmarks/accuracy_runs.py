@@ -15,17 +15,24 @@ scores them beside the peers. A run whose folders hold every sequence is skipped
 ``batch=N`` (sequences per batch, longest first; default all: crop mode needs ~6 GB of GPU
 memory per sequence); ``#`` starts a comment. ``benchmarks/sweep.txt`` is the sweep behind
 WORKSPACE.md's choices.
+
+Every run's flags, the runs file's and ``--extra_flags`` are checked before any frame is
+decoded: a flag that is neither a config flag nor one of this program's is an error naming it
+and where it is. Config flags on this program's own command line are an error too (each run
+takes its config from its own flags): ``--extra_flags`` adds them to every run.
 """
 
 import concurrent.futures
 import pathlib
 import time
+from collections.abc import Sequence
 
 from absl import app, flags
 
 from bin import config_flags, dataset_flags
 from bin import track as track_cli  # defines the tracking flags the flagfiles set
 from tsn_jax import batch, datasets, run
+from tsn_jax import config as config_lib
 
 # run: (flags, {seed: result folder name}[, sequences per batch]), in order of priority.
 # Several seeds in one run share a batch; 3 x 15 sequences ran out of an H100's 80 GB in the
@@ -63,7 +70,12 @@ _EXTRA = flags.DEFINE_list(
 
 
 def read_runs_file(path):
-    """{name: (flags, {seed: name}, batch size or None)} of a runs file (module docstring)."""
+    """{name: (flags, {seed: name}, batch size or None)} of a runs file (module docstring).
+
+    Raises:
+      ValueError: a malformed line, a repeated name, or a bad flag name or value; the message
+        names the file and line.
+    """
     runs = {}
     for number, line in enumerate(pathlib.Path(path).read_text().splitlines(), 1):
         words = line.split("#", 1)[0].split()
@@ -78,9 +90,42 @@ def read_runs_file(path):
             raise ValueError(
                 f"{path}:{number}: expected 'name --flag=value ... [seed=N] [batch=N]'"
             )
+        try:
+            config_flags.config_from_args(run_flags)
+        except (flags.Error, ValueError) as error:
+            raise ValueError(f"{path}:{number}: {error}") from None
         seed, batch_size = int(options.get("seed", 0)), int(options.get("batch", 0)) or None
         runs[name] = (["--flagfile=configs/otb.flags", *run_flags], {seed: name}, batch_size)
     return runs
+
+
+def run_configs(
+    runs: dict[str, tuple], names: Sequence[str], extra_flags: Sequence[str]
+) -> dict[str, config_lib.TrackerConfig]:
+    """The config of every named run, its flags checked before anything is tracked.
+
+    Args:
+      runs: {name: (flags, {seed: folder}[, batch size])}, as ``RUNS``.
+      names: the runs to configure.
+      extra_flags: config flags added after every run's own.
+
+    Returns:
+      {name: TrackerConfig}.
+
+    Raises:
+      app.UsageError: a bad flag name or value; the message names ``--extra_flags`` or the run.
+    """
+    try:
+        config_flags.config_from_args(extra_flags)
+    except (flags.Error, ValueError) as error:
+        raise app.UsageError(f"--extra_flags: {error}") from None
+    configs = {}
+    for name in names:
+        try:
+            configs[name] = config_flags.config_from_args([*runs[name][0], *extra_flags])
+        except (flags.Error, ValueError) as error:
+            raise app.UsageError(f"run {name!r}: {error}") from None
+    return configs
 
 
 def track_in_batches(weights, sequences, config, seeds, batch_size):
@@ -134,6 +179,13 @@ def main(argv):
     unknown = [r for r in names if r not in runs]
     if unknown:
         raise app.UsageError(f"--runs: unknown {unknown}; choose from {', '.join(runs)}")
+    ignored = config_flags.present_config_flags()
+    if ignored:
+        raise app.UsageError(
+            f"{', '.join(ignored)}: each run takes its config from its own flags; "
+            "--extra_flags adds config flags to every run"
+        )
+    configs = run_configs(runs, names, _EXTRA.value)
     results_dir = pathlib.Path(_RUNS_DIR.value)
     start = time.perf_counter()
     sequences = datasets.load_sequences(
@@ -142,7 +194,7 @@ def main(argv):
     sequences = cached(sequences, _THREADS.value)
     print(f"{len(sequences)} sequences decoded in {time.perf_counter() - start:.1f} s")
     for name in names:
-        run_flags, folders, *batch_size = runs[name]
+        folders, *batch_size = runs[name][1:]
         if all(
             (results_dir / f / f"{s.name}.txt").exists()
             for f in folders.values()
@@ -150,7 +202,7 @@ def main(argv):
         ):
             print(f"== {name}: results exist, skipped")
             continue
-        config = config_flags.config_from_args([*run_flags, *_EXTRA.value])
+        config = configs[name]
         weights, source = track_cli.resolve_weights(
             flags.FLAGS.weights, config.feature_net, flags.FLAGS.allow_random_weights
         )

@@ -79,7 +79,9 @@ def probe(weights, sequence, config, frames, scales, variants):
             frame_features = tracker._FrameFeatures(
                 weights, frame, tracker.search_around(state), None, config
             )
-            scores = tracker._score_proposals(state, frame_features.of_boxes(probed))
+            scores = tracker.score_proposals(
+                state, frame_features, probed, frame_features.of_boxes(probed)
+            )
             print(f"{sequence.name} frame {t}: scores {np.round(np.asarray(scores), 2)}")
             for variant, regression in zip(variants, fitted, strict=True):
                 grid, context, _ = variant

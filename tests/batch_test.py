@@ -1,4 +1,5 @@
-"""Batched tracking: a vmapped batch of padded sequences equals tracking them one by one."""
+"""Batched tracking: the padding is never read (results bit-identical whatever the padding),
+and a vmapped batch equals tracking the sequences one by one to float tolerance."""
 
 import os
 import pathlib
@@ -11,7 +12,7 @@ import numpy as np
 import pytest
 
 from tests import tracker_test
-from tsn_jax import batch, run, synthetic
+from tsn_jax import batch, datasets, run, synthetic
 from tsn_jax import weights as weights_lib
 
 SMALL = tracker_test.SMALL
@@ -42,6 +43,41 @@ def test_batch_matches_one_by_one(weights):
         assert result.boxes_xywh.shape == (len(sequence), 4)
         # Float tolerance: the batched convolutions may sum in another order.
         np.testing.assert_allclose(result.boxes_xywh, alone.boxes_xywh, atol=1e-2)
+
+
+def _cornered(sequence, margin=3):
+    """The sequence cut to end ``margin`` pixels right of and below its first box, so that its
+    crops reach past the bottom-right edge of the valid area, into a batch's padding."""
+    x, y, w, h = sequence.init_box_xywh
+    width, height = int(x + w) + margin, int(y + h) + margin
+    return datasets.Sequence.from_render(
+        f"{sequence.name}_cornered",
+        len(sequence),
+        lambda i: np.ascontiguousarray(sequence.frame(i)[:height, :width]),
+        sequence.groundtruth_xywh,
+    )
+
+
+def test_padding_never_changes_a_result(weights):
+    """The padding is never read: each sequence, padded into a batch with another one, gives
+    bit-identical boxes and scores to a batch of two copies of itself (no padding). Only the
+    batching itself (``vmap``: batched products summing in another order) separates a batch
+    from one-by-one tracking; on real sequences online learning amplifies that to pixels
+    (README "Many sequences at once")."""
+    sequences = [_cornered(_sequences()[0]), _sequences()[1]]
+    seeds = [0, 3]
+    # The frame size of test_batch_matches_one_by_one: the compiled steps are shared.
+    mixed = batch.track_batch(
+        weights, sequences, SMALL, progress=False, seeds=seeds, pad_to_hw=(100, 112)
+    )
+    for sequence, seed, result in zip(sequences, seeds, mixed, strict=True):
+        unpadded = batch.track_batch(
+            weights, [sequence, sequence], SMALL, progress=False, seeds=[seed, seed]
+        )
+        for copy in unpadded:
+            np.testing.assert_array_equal(result.boxes_xywh, copy.boxes_xywh)
+            np.testing.assert_array_equal(result.scores, copy.scores)
+            np.testing.assert_array_equal(result.failed, copy.failed)
 
 
 def test_batched_step_fine_tunes_only_when_told(weights):

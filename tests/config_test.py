@@ -8,7 +8,8 @@ from tsn_jax.config import TrackerConfig
 @pytest.mark.parametrize(
     "field, value",
     [
-        ("online_samples", "everywhere"),
+        ("tuple_learning", "none"),
+        ("lasso_method", "lars"),
         ("temporal_label", "box"),
         ("proposal_features", "grid"),
         ("spatial_loss", "l3"),
@@ -24,12 +25,11 @@ def test_non_positive_size_names_the_field():
         TrackerConfig(num_proposals=0)
 
 
-def test_more_samples_than_proposals_only_matters_when_sampling_proposals():
+def test_fine_tune_samples_come_from_the_proposals():
     with pytest.raises(ValueError, match="samples_per_frame=300 exceeds num_proposals=256"):
         TrackerConfig(samples_per_frame=300)
-    # Resampled fine-tune samples are drawn afresh, so they may outnumber the proposals.
-    resampled = TrackerConfig(samples_per_frame=300, online_samples="resampled")
-    assert resampled.memory_size == 20 * 300 + 256  # the ring and the first-frame rows
+    config = TrackerConfig(samples_per_frame=100)
+    assert config.memory_size == 20 * 100 + 256  # the ring and the first-frame rows
 
 
 @pytest.mark.parametrize(

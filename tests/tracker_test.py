@@ -12,8 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from tests import reference
-from tsn_jax import boxes, run, sampling, synthetic, tracker
+from tsn_jax import boxes, pool, run, synthetic, tracker
 from tsn_jax import config as config_lib
 from tsn_jax import weights as weights_lib
 
@@ -148,9 +147,8 @@ def test_no_host_transfer_inside_a_step(weights, sequence):
         {"temporal_loss": "l2"},
         {"box_regression": False},
         {"spatial_loss": "l2"},
-        {"proposal_aspect_std": 1.0, "learn_regressed_box": True},
         {"temporal_label": "pair"},
-        {"online_samples": "resampled", "samples_per_frame": 24},
+        {"tuple_learning": "recent"},
     ],
     ids=[
         "crop",
@@ -159,9 +157,8 @@ def test_no_host_transfer_inside_a_step(weights, sequence):
         "l2",
         "no_box_regression",
         "spatial_l2",
-        "aspect",
         "pair_label",
-        "resampled",
+        "no_tuple_learning",
     ],
 )
 def test_modes_and_ablations_track(weights, sequence, changes):
@@ -198,53 +195,63 @@ def test_pair_label_changes_the_first_frame_training(weights, sequence):
     assert not np.allclose(trained[0]["fc3"]["bias"], trained[1]["fc3"]["bias"])
 
 
-@pytest.mark.parametrize("learn_regressed", [False, True])
-def test_updates_learn_the_tracked_or_the_reported_box(weights, sequence, learn_regressed):
-    config = dataclasses.replace(SMALL, learn_regressed_box=learn_regressed)
+def test_update_codes_the_target_over_the_pool_before_adding_it(weights, sequence):
+    """Eq. 1 over D_{t-1}: the next tuple is the Lasso of the tracked box's feature over the
+    pool as it was before the step, and the slot the box then takes is not in it."""
     box = np.asarray(sequence.init_box_xywh, np.float32)
-    state = tracker.init(weights, sequence.frame(0), box, jax.random.key(0), config)
-    frame = sequence.frame(1)
+    state = tracker.init(weights, sequence.frame(0), box, jax.random.key(0), SMALL)
+    for t in (1, 2):  # two entries in the pool, so the Lasso has a choice
+        state, _ = tracker.step(weights, state, sequence.frame(t))
+    frame = sequence.frame(3)
     features = tracker._FrameFeatures(  # before the step, which donates the state's buffers
-        weights, frame, tracker.search_around(state), np.asarray(state.frame_size_wh), config
+        weights, frame, tracker.search_around(state), np.asarray(state.frame_size_wh), SMALL
     )
+    before = jax.device_get(state.target_pool)
+    scored_with = np.asarray(state.tuple_features)
+    scored_slots = np.asarray(state.tuple_slots)
+    block = 1 + (int(state.samples.write_position) - SMALL.first_frame_samples) // 4
     new_state, output = tracker.step(weights, state, frame)
     assert not output.failed
-    # The proposals follow the tracked box; the reported one has the regressed size.
-    assert np.abs(np.asarray(output.box_xywh) - np.asarray(new_state.box_xywh)).max() > 1e-3
-    learnt = output.box_xywh if learn_regressed else new_state.box_xywh
-    np.testing.assert_allclose(
-        new_state.target_feature, features.of_boxes(learnt[None])[0], atol=1e-4
+    target = features.of_boxes(new_state.box_xywh[None])[0]
+    slots, tuple_features, coeffs = pool.learn_tuple(
+        before, target, SMALL.lasso_lambda, SMALL.tuple_size, SMALL.lasso_iterations
     )
+    np.testing.assert_array_equal(new_state.tuple_slots, slots)
+    np.testing.assert_allclose(new_state.tuple_features, tuple_features, atol=1e-5)
+    np.testing.assert_allclose(new_state.tuple_coefficients, coeffs[slots], atol=1e-5)
+    added = int(np.argmax(~before.valid))  # the first empty slot takes the new target
+    np.testing.assert_allclose(new_state.target_pool.features[added], target, atol=1e-4)
+    assert added not in np.asarray(new_state.tuple_slots)
+    # The output reports the tuple that scored this frame, which the tuple memory stores
+    # beside the frame's samples.
+    np.testing.assert_array_equal(output.tuple_slots, scored_slots)
+    np.testing.assert_allclose(new_state.tuples.inputs[block], scored_with)
 
 
-def test_resampled_memory_rows_are_fresh_boxes_around_the_estimate(weights, sequence):
-    config = dataclasses.replace(SMALL, online_samples="resampled", samples_per_frame=24)
+def test_recent_tuple_is_the_last_targets(weights, sequence):
+    config = dataclasses.replace(SMALL, tuple_learning="recent", tuple_size=3)
     box = np.asarray(sequence.init_box_xywh, np.float32)
     state = tracker.init(weights, sequence.frame(0), box, jax.random.key(0), config)
-    frame = sequence.frame(1)
-    features = tracker._FrameFeatures(  # before the step, which donates the state's buffers
-        weights, frame, tracker.search_around(state), np.asarray(state.frame_size_wh), config
-    )
-    k_pick = jax.random.split(tracker.frame_keys(state)[1], 3)[0]
-    start = int(state.samples.write_position)
-    new_state, output = tracker.step(weights, state, frame)
-    assert not output.failed
-    drawn, _ = sampling.training_samples(
-        k_pick,
-        new_state.box_xywh,
-        config.samples_per_frame,
-        config.scale_step,
-        new_state.frame_size_wh,
-        config.min_box_size,
-    )
-    keep, ring = config.first_frame_samples, config.memory_size - config.first_frame_samples
-    rows = keep + (max(start, keep) - keep + np.arange(config.samples_per_frame)) % ring
-    # Labels: float64 NumPy IoU of each drawn box with the estimated box.
-    want = reference.iou_with_box(drawn, new_state.box_xywh)
-    np.testing.assert_allclose(new_state.samples.labels[rows], want, atol=1e-5)
-    # Unlike the proposals (all near the last box), they include far negatives.
-    assert want.min() < 0.1 and want.max() > 0.5
-    np.testing.assert_allclose(new_state.samples.inputs[rows], features.of_boxes(drawn), atol=1e-5)
+    targets = [np.asarray(state.target_pool.features[0])]
+    for t in (1, 2):
+        frame = sequence.frame(t)
+        features = tracker._FrameFeatures(
+            weights, frame, tracker.search_around(state), np.asarray(state.frame_size_wh), config
+        )
+        state, output = tracker.step(weights, state, frame)
+        assert not output.failed
+        targets.append(np.asarray(features.of_boxes(state.box_xywh[None])[0]))
+    want = np.stack([targets[2], targets[1], targets[0]])
+    np.testing.assert_allclose(state.tuple_features, want, atol=1e-4)
+    np.testing.assert_array_equal(state.tuple_slots, -1)
+
+
+def test_tuple_rows_of_samples_follow_the_rings():
+    """Each sample row pairs with the tuple row its frame wrote: kept rows with row 0, the
+    ring's frame blocks with rows 1.. in the order both rings are written."""
+    config = dataclasses.replace(SMALL, first_frame_samples=2)  # 2 kept + 3 blocks of 4
+    rows = np.asarray(tracker.tuple_rows_of_samples(config))
+    np.testing.assert_array_equal(rows, [0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3])
 
 
 def test_first_frame_samples_stay_in_the_memory(weights, sequence):
@@ -439,3 +446,20 @@ def test_boxes_stay_finite_inside_the_frame_and_above_min_size(weights, sequence
     assert np.all(boxes_xywh[:, :2] >= -1e-4)
     assert np.all(boxes_xywh[:, 0] + boxes_xywh[:, 2] <= 96 + 1e-3)
     assert np.all(boxes_xywh[:, 1] + boxes_xywh[:, 3] <= 80 + 1e-3)
+
+
+def test_a_nan_score_is_a_failure(weights, sequence):
+    """A diverged Temporal Net (NaN parameters) gives a NaN confidence: the frame must count as
+    failed (box kept, no update), not pass the threshold test and keep learning."""
+    box = np.asarray(sequence.init_box_xywh, np.float32)
+    state = tracker.init(weights, sequence.frame(0), box, jax.random.key(0), SMALL)
+    broken = state.replace(
+        temporal_params=jax.tree.map(lambda p: p * jnp.nan, state.temporal_params)
+    )
+    kept = np.asarray(broken.box_xywh)
+    pool_before = np.asarray(broken.target_pool.valid)
+    new_state, output = tracker.step(weights, broken, sequence.frame(1))
+    assert np.isnan(output.score) and bool(output.failed)
+    np.testing.assert_array_equal(output.box_xywh, kept)
+    np.testing.assert_array_equal(new_state.target_pool.valid, pool_before)
+    assert float(new_state.search_growth) > 1.0

@@ -34,16 +34,19 @@ class TrackerConfig:
     num_proposals: int = 256
     proposal_translation_std: float = 0.3
     proposal_scale_std: float = 0.5  # log-scale std in units of log(scale_step).
-    proposal_aspect_std: float = 0.0  # log-aspect std, same units (0: MDNet's fixed aspect).
     scale_step: float = 1.05
     failure_search_growth: float = 1.5  # Spread multiplier after each failed frame.
     max_search_growth: float = 3.0
     min_box_size: float = 4.0  # Boxes never shrink below this many frame pixels.
 
     # Tuple learning (paper 3.2.1, Eq. 1).
+    # "lasso": Eq. 1, the last target coded over the pool before it is added; "recent": no
+    # tuple learning (ablation), the K most recent targets.
+    tuple_learning: str = "lasso"
     pool_capacity: int = 30
     lasso_lambda: float = 0.01
-    lasso_iterations: int = 50
+    lasso_method: str = "admm"  # "admm", "fista" or "ista" (sparse_coding.py)
+    lasso_iterations: int = 50  # Enough for ADMM on real pools (docs/decisions.md).
     tuple_size: int = 3
 
     # Temporal Net (paper 3.2.2, Eq. 2).
@@ -64,12 +67,9 @@ class TrackerConfig:
     temporal_update_interval: int = 10
     positive_iou: float = 0.7  # First-frame samples this close to the target form tuples.
     memory_frames: int = 20  # Frames of samples kept for the Temporal fine-tune.
+    # A frame's fine-tune samples (paper 3.2.2: "generated from the estimated locations"): a
+    # random subset of its proposals, labelled with their IoU with the tracked box.
     samples_per_frame: int = 64
-    # Where a frame's fine-tune samples come from (paper 3.2.2: "generated from the estimated
-    # locations"): "proposals", a random subset of the frame's proposals (all within 0.6
-    # mean sides and 5 % scale of the last box), or "resampled", fresh boxes around the
-    # estimated box drawn like the first frame's (near and far, +-5 scale steps).
-    online_samples: str = "proposals"
     # Rows of the sample memory that keep first-frame samples for the whole sequence (never
     # overwritten), on top of the memory_frames x samples_per_frame ring of recent frames;
     # 0: the ring alone. 256 (4 frames' worth) measured in WORKSPACE.md "Decisions".
@@ -103,9 +103,6 @@ class TrackerConfig:
     box_regression: bool = True
     box_regression_ridge: float = 1000.0  # MDNet's ridge strength.
     box_regression_min_iou: float = 0.6  # First-frame samples this close train it (MDNet).
-    # Whether the online updates (pool, memory labels, Spatial labels) learn the reported box
-    # (regressed size) instead of the tracked one; the proposals stay around the tracked box.
-    learn_regressed_box: bool = False
 
     # Failure handling (DESIGN.md step 5).
     failure_threshold: float = 0.3  # Best temporal similarity below this = failure.
@@ -115,7 +112,8 @@ class TrackerConfig:
         _check_choice("proposal_features", self.proposal_features, PROPOSAL_FEATURES)
         _check_choice("temporal_loss", self.temporal_loss, TEMPORAL_LOSSES)
         _check_choice("temporal_label", self.temporal_label, ("target", "pair"))
-        _check_choice("online_samples", self.online_samples, ("proposals", "resampled"))
+        _check_choice("tuple_learning", self.tuple_learning, ("lasso", "recent"))
+        _check_choice("lasso_method", self.lasso_method, ("admm", "fista", "ista"))
         _check_choice("spatial_refine", self.spatial_refine, ("argmax", "centroid"))
         _check_choice("spatial_loss", self.spatial_loss, ("l2", "bce"))
         _check_choice("compute_dtype", self.compute_dtype, ("float32", "bfloat16"))
@@ -155,7 +153,7 @@ class TrackerConfig:
             raise ValueError(
                 f"top_candidates={self.top_candidates} exceeds num_proposals={self.num_proposals}"
             )
-        if self.online_samples == "proposals" and self.samples_per_frame > self.num_proposals:
+        if self.samples_per_frame > self.num_proposals:
             raise ValueError(
                 f"samples_per_frame={self.samples_per_frame} exceeds "
                 f"num_proposals={self.num_proposals}"

@@ -155,3 +155,23 @@ def roi_spatial_inputs(maps, window_xywh, windows_xywh, config):
     in_window = to_window_pixels(windows_xywh, window_xywh, config.search_size)
     layers = [_roi_pool(m, in_window, config.spatial_grid, config) for m in maps]
     return spatial_net.fuse(layers, config.spatial_grid)
+
+
+def target_feature(weights, frame, box_xywh, config):
+    """[D] unit feature of one box, seen as on the first frame (roi: in its own search window).
+
+    What the target pool would hold for a box tracked exactly: probes and tests take pools of
+    real features from ground-truth boxes with it.
+
+    Args:
+      weights: feature_net weights (``weights.FeatureNetWeights``).
+      frame: [H, W, 3] uint8 or float frame (RGB, 0-255).
+      box_xywh: [4] float32 box, frame pixels.
+      config: TrackerConfig.
+    """
+    box_xywh = jnp.asarray(box_xywh, jnp.float32)
+    if config.proposal_features == "roi":
+        window = search_window(box_xywh, config)
+        maps = window_maps(weights, frame, window, config)
+        return roi_features(maps, window, box_xywh[None], config)[0]
+    return crop_features(weights, frame, box_xywh[None], config)[0]

@@ -2,9 +2,11 @@
 
 A fixed-capacity buffer of unit-normalised features of tracked targets, each with the
 confidence it was tracked with, and a ``valid`` mask (never a growing list, STYLE.md 2).
-Slot 0 holds the first-frame target and is never evicted. The tuple of a frame is the K pool
-entries with the largest |coefficient| in the Lasso reconstruction of the target (Eq. 1),
-ordered by |coefficient| and padded with slot 0.
+Slot 0 holds the first-frame target and is never evicted. The tuple for frame t + 1 is the K
+pool entries with the largest |coefficient| in the Lasso reconstruction of the target p_t over
+the pool D_{t-1} *before* p_t is added (Eq. 1), ordered by |coefficient| and padded with
+slot 0. Coding p_t over a pool that already holds it would be degenerate: the exact solution
+is then (1 - lambda) times p_t's own slot.
 """
 
 import flax
@@ -136,16 +138,17 @@ def select_tuple(coeffs, valid, k):
     return jnp.where(top_score > 0, top_index, 0).astype(jnp.int32)
 
 
-def learn_tuple(pool, target, lam, k, num_iters, method="fista"):
+def learn_tuple(pool, target, lam, k, num_iters, method="admm"):
     """Tuple learning (Eq. 1): Lasso of the target over the pool, then the top-k entries.
 
     Args:
-      pool: TargetPool with C slots of [D] features.
-      target: [D] float feature of the last target (normalised here).
+      pool: TargetPool with C slots of [D] features: D_{t-1}, the pool before ``target`` is
+        added (``add``).
+      target: [D] float feature of the last target p_t (normalised here).
       lam: scalar float, the L1 weight (paper: 0.01).
       k: static int, the tuple size K.
       num_iters: static int, Lasso iterations.
-      method: static str, "fista" or "ista".
+      method: static str, "admm", "fista" or "ista" (``sparse_coding.lasso``).
 
     Returns:
       (indices [k] int32, tuple_features [k, D] float32, coeffs [C] float32), coefficients 0
@@ -157,3 +160,16 @@ def learn_tuple(pool, target, lam, k, num_iters, method="fista"):
     )
     indices = select_tuple(coeffs, pool.valid, k)
     return indices, pool.features[indices], coeffs
+
+
+def recent_tuple(tuple_features, feature):
+    """The tuple without tuple learning (ablation): the K most recent targets, newest first.
+
+    Args:
+      tuple_features: [K, D] float32 the previous frame's tuple (its K most recent targets).
+      feature: [D] float feature of the target just tracked (normalised here).
+
+    Returns:
+      [K, D] float32: ``feature`` followed by the first K - 1 rows of ``tuple_features``.
+    """
+    return jnp.concatenate([normalize(feature)[None], tuple_features[:-1]])

@@ -43,7 +43,6 @@ from tsn_jax import (
     device_trace,
     feature_net,
     features,
-    pool,
     results,
     spatial_net,
     tracker,
@@ -245,14 +244,8 @@ def _stage_pool(state, maps):
 
 
 def _stage_tuple(state):
-    config = state.config
-    return pool.learn_tuple(
-        state.target_pool,
-        state.target_feature,
-        config.lasso_lambda,
-        config.tuple_size,
-        config.lasso_iterations,
-    )[1]
+    """Tuple learning (Eq. 1) of a target over the pool; timed with the pool's first entry."""
+    return tracker.learn_next_tuple(state, state.target_pool.features[0])[1]
 
 
 def _stage_temporal(state, tuple_features, proposal_features):
@@ -303,9 +296,10 @@ def _stage_temporal_update(state):
         state.temporal_opt_state,
         state.key,
         state.samples,
-        state.target_pool.features,
-        state.target_pool.valid,
+        None,
+        None,
         config.temporal_update_steps,
+        tuples=state.tuples,
     )
 
 

@@ -1,7 +1,9 @@
 """Host-side driver: tracks one sequence frame by frame with ``tracker.init`` / ``tracker.step``.
 
 The only host work per frame is reading the frame, one upload, and one ``jax.device_get`` of
-the box (STYLE.md 4). Frames are read lazily, so memory does not grow with sequence length.
+the box, score, failure flag and tuple (the tuple's pool slots and Lasso coefficients are
+logged at debug level: ``--verbosity=1``). Frames are read lazily, so memory does not grow
+with sequence length.
 """
 
 import dataclasses
@@ -12,6 +14,7 @@ import time
 import jax
 import numpy as np
 import tqdm
+from absl import logging
 
 from tsn_jax import datasets, results, tracker
 
@@ -88,6 +91,30 @@ def check_frame(frame, expected_shape, sequence_name, index):
         )
 
 
+def check_output(name, index, box, score, warned):
+    """Checks one frame's output on the host: a non-finite box is an error; a non-finite score
+    (a diverged net; the step counts the frame as failed and keeps the last box) is logged,
+    once per sequence.
+
+    Args:
+      name: the sequence's name; index: the frame's number.
+      box: [4] the output box; score: [] its score.
+      warned: whether this sequence's non-finite score was logged already.
+
+    Returns:
+      Whether it has been logged now.
+
+    Raises:
+      TrackingError: on a non-finite box.
+    """
+    if not np.all(np.isfinite(box)):
+        raise TrackingError(f"{name}: non-finite box {box} at frame {index}")
+    if not np.isfinite(score) and not warned:
+        logging.warning("%s: non-finite score at frame %d: counted as a failure", name, index)
+        return True
+    return warned
+
+
 def track_sequence(weights, sequence, config, seed=0, progress=True, on_frame=None):
     """Tracks a whole sequence from its initial box.
 
@@ -101,7 +128,11 @@ def track_sequence(weights, sequence, config, seed=0, progress=True, on_frame=No
         (e.g. a video writer).
 
     Returns:
-      A TrackResult.
+      A TrackResult. A frame whose score is not finite counts as failed; the first such frame
+      of the sequence is logged as a warning.
+
+    Raises:
+      TrackingError: no frames, a frame of another size or type, or a non-finite box.
     """
     frames = iter(sequence)
     first = next(frames, None)
@@ -119,6 +150,7 @@ def track_sequence(weights, sequence, config, seed=0, progress=True, on_frame=No
 
     # Lists, not arrays of len(sequence): a video's frame count is only an estimate.
     boxes, scores, failed, step_seconds = [init_box], [1.0], [False], []
+    warned_score = False
     if on_frame is not None:
         on_frame(0, first, init_box)
     bar = tqdm.tqdm(
@@ -133,10 +165,25 @@ def track_sequence(weights, sequence, config, seed=0, progress=True, on_frame=No
         start = time.perf_counter()
         fine_tune = tracker.fine_tune_due(index, config)
         state, output = tracker.step(weights, state, frame, fine_tune=fine_tune)
-        box, score, fail = jax.device_get((output.box_xywh, output.score, output.failed))
+        box, score, fail, slots, coefficients = jax.device_get(
+            (
+                output.box_xywh,
+                output.score,
+                output.failed,
+                output.tuple_slots,
+                output.tuple_coefficients,
+            )
+        )
+        logging.debug(
+            "%s frame %d: tuple slots %s, coefficients %s",
+            sequence.name,
+            index,
+            slots.tolist(),
+            np.round(coefficients, 4).tolist(),
+        )
         step_seconds.append(time.perf_counter() - start)
-        if not np.all(np.isfinite(box)):
-            raise TrackingError(f"{sequence.name}: non-finite box {box} at frame {index}")
+        warned_score = check_output(sequence.name, index, box, score, warned_score)
+        fail = fail or not np.isfinite(score)
         boxes.append(np.asarray(box, np.float64))
         scores.append(float(score))
         failed.append(bool(fail))

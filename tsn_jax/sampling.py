@@ -12,22 +12,17 @@ import jax.numpy as jnp
 from tsn_jax import boxes
 
 
-def _jitter(box_xywh, translation, log_scale, scale_step, log_aspect=0.0):
-    """Shifts and scales one box: translation [N, 2] in mean sides, log_scale [N] -> [N, 4].
-
-    ``log_aspect`` ([N] or scalar, in the same log(scale_step) units) stretches the width by
-    half of it and the height by the other half inversely (area kept).
-    """
+def _jitter(box_xywh, translation, log_scale, scale_step):
+    """Shifts and scales one box: translation [N, 2] in mean sides, log_scale [N] -> [N, 4]."""
     cx, cy, w, h = boxes.xywh_to_cxcywh(box_xywh)
     mean_side = (w + h) / 2
     scale = jnp.power(scale_step, log_scale)
-    stretch = jnp.power(scale_step, log_aspect / 2)
     jittered = jnp.stack(
         [
             cx + translation[:, 0] * mean_side,
             cy + translation[:, 1] * mean_side,
-            w * scale * stretch,
-            h * scale / stretch,
+            w * scale,
+            h * scale,
         ],
         axis=-1,
     )
@@ -43,7 +38,6 @@ def gaussian_proposals(
     scale_step,
     frame_size_wh,
     min_size,
-    aspect_std=0.0,
 ):
     """Proposals drawn from a Gaussian around the last box; the first one is the box itself.
 
@@ -56,27 +50,19 @@ def gaussian_proposals(
       scale_step: base of the scale jitter (MDNet's 1.05).
       frame_size_wh: [2] valid frame width and height, pixels.
       min_size: smallest width and height kept, pixels.
-      aspect_std: std of the log aspect ratio (w / h), in units of log(scale_step); 0 keeps
-        the box's aspect (MDNet's sampler).
 
     Returns:
-      [N, 4] float32 xywh proposals inside the frame.
+      [N, 4] float32 xywh proposals inside the frame, of the box's aspect (MDNet's sampler).
     """
     key_t, key_s = jax.random.split(key)
     translation = translation_std * jax.random.normal(key_t, (num, 2))
     log_scale = scale_std * jax.random.normal(key_s, (num,))
-    # A key of its own, only when used, so aspect_std=0 keeps the recorded draws.
-    log_aspect = jnp.zeros((num,))
-    if aspect_std:
-        log_aspect = aspect_std * jax.random.normal(jax.random.fold_in(key, 2), (num,))
     # Clipping the draws at 2 std keeps the occasional far outlier from landing off-target.
     translation = jnp.clip(translation, -2 * translation_std, 2 * translation_std)
     log_scale = jnp.clip(log_scale, -2 * scale_std, 2 * scale_std)
-    log_aspect = jnp.clip(log_aspect, -2 * aspect_std, 2 * aspect_std)
     translation = translation.at[0].set(0.0)
     log_scale = log_scale.at[0].set(0.0)
-    log_aspect = log_aspect.at[0].set(0.0)
-    proposals = _jitter(box_xywh, translation, log_scale, scale_step, log_aspect)
+    proposals = _jitter(box_xywh, translation, log_scale, scale_step)
     return boxes.clip_to_frame(proposals, frame_size_wh, min_size)
 
 

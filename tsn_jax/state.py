@@ -18,11 +18,17 @@ class TrackerState:
       box_xywh: [4] float32 last estimated box, frame pixels.
       frame_index: [] int32 index of the last processed frame (0 after ``init``).
       frame_size_wh: [2] float32 valid frame width and height, pixels.
-      target_feature: [D] float32 unit feature of the last box (the Lasso target of Eq. 1).
+      tuple_features: [K, D] float32 the tuple that scores the next frame's proposals: with
+        tuple learning, the pool entries chosen by Eq. 1 for the last target.
+      tuple_slots: [K] int32 their pool slots (-1 without tuple learning).
+      tuple_coefficients: [K] float32 their Lasso coefficients (0 without tuple learning).
       temporal_params, temporal_opt_state: Temporal Net parameters and SGD state.
       spatial_params, spatial_opt_state: Spatial Net parameters and SGD state.
       target_pool: the target pool of tuple learning.
       samples: Temporal Net sample memory (features [M, D], IoU labels [M]).
+      tuples: the tuples the sample memory's frames were scored with ([memory_frames + 1, K, D];
+        row 0 for the first-frame rows, row 1 + j for the ring's j-th frame block), written
+        in step with it (``tracker.tuple_rows_of_samples``).
       windows: Spatial Net sample memory (fused maps [S, G, G, C], Gaussian labels [S, G, G]).
       box_regression: [D + 1, 4] float32 bounding-box regression weights (first frame).
       search_growth: [] float32 proposal spread multiplier (> 1 after failures).
@@ -36,13 +42,16 @@ class TrackerState:
     box_xywh: jax.Array
     frame_index: jax.Array
     frame_size_wh: jax.Array
-    target_feature: jax.Array
+    tuple_features: jax.Array
+    tuple_slots: jax.Array
+    tuple_coefficients: jax.Array
     temporal_params: flax.core.FrozenDict | dict
     temporal_opt_state: optax.OptState
     spatial_params: flax.core.FrozenDict | dict
     spatial_opt_state: optax.OptState
     target_pool: pool.TargetPool
     samples: memory.SampleMemory
+    tuples: memory.SampleMemory
     windows: memory.SampleMemory
     box_regression: jax.Array
     search_growth: jax.Array
@@ -59,9 +68,15 @@ class StepOutput(NamedTuple):
       box_xywh: [4] float32 reported box, 0-based frame pixels: the tracked box's centre with
         the box regression's size (the tracked box itself where that is off or on failure).
       score: [] float32 best temporal similarity in (0, 1).
-      failed: [] bool, the score fell below the failure threshold (box kept, search widened).
+      failed: [] bool, the score fell below the failure threshold or is not finite (box kept,
+        search widened).
+      tuple_slots: [K] int32 pool slots of the tuple that scored this frame (Eq. 1; -1
+        without tuple learning).
+      tuple_coefficients: [K] float32 their Lasso coefficients.
     """
 
     box_xywh: jax.Array
     score: jax.Array
     failed: jax.Array
+    tuple_slots: jax.Array
+    tuple_coefficients: jax.Array

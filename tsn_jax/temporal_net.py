@@ -133,12 +133,16 @@ def train(
     loss_type="l1",
     sample_boxes=None,
     tuple_boxes=None,
+    tuple_table=None,
+    sample_tuple_rows=None,
 ):
     """``num_steps`` SGD steps on minibatches drawn from a sample memory, in one ``lax.scan``.
 
-    Each minibatch takes ``batch_size`` valid samples (features and IoU labels); each sample
-    gets a tuple of ``k`` features drawn from the valid tuple candidates (first frame: samples
-    with IoU >= 0.7; later: the target pool).
+    Each minibatch takes ``batch_size`` valid samples (features and IoU labels). Each sample
+    gets a tuple: ``k`` features drawn at random from the valid tuple candidates (first
+    frame: samples with IoU >= 0.7 around the target), or, with ``tuple_table``, the learned
+    tuple its frame was scored with (online fine-tune: the net trains on the kind of tuple it
+    sees when tracking).
 
     With ``sample_boxes`` and ``tuple_boxes`` (first frame, all boxes in one frame) a sample's
     label is instead its IoU with its tuple's last member, the paper's "overlap rate of the
@@ -153,6 +157,9 @@ def train(
       loss_type: "l1" or "l2".
       sample_boxes: optional [M, 4] xywh boxes of the samples; with tuple_boxes [P, 4] of the
         tuple candidates (same frame), labels are pairwise IoUs (above), not sample_labels.
+      tuple_table: optional [R, k, D] float32 stored tuples; with sample_tuple_rows [M] int32
+        (the row of each sample's tuple) they replace the random draws (tuple_candidates and
+        tuple_valid are then unused and may be None).
 
     Returns:
       (params, opt_state, losses [num_steps]).
@@ -161,21 +168,31 @@ def train(
         raise ValueError("sample_boxes and tuple_boxes go together")
     if sample_boxes is not None:
         sample_boxes, tuple_boxes = jnp.asarray(sample_boxes), jnp.asarray(tuple_boxes)
+    if (tuple_table is None) != (sample_tuple_rows is None):
+        raise ValueError("tuple_table and sample_tuple_rows go together")
+    if tuple_table is not None and sample_boxes is not None:
+        raise ValueError("pairwise labels need drawn tuples, not a tuple_table")
 
-    sample_features, sample_labels, sample_valid, tuple_candidates, tuple_valid = (
-        jnp.asarray(x)
-        for x in (sample_features, sample_labels, sample_valid, tuple_candidates, tuple_valid)
+    sample_features, sample_labels, sample_valid = (
+        jnp.asarray(x) for x in (sample_features, sample_labels, sample_valid)
     )
+
+    def tuples_of(picked, k_tuples):
+        """([B, k, D] tuples, [B] labels) of the picked samples."""
+        if tuple_table is not None:
+            return tuple_table[sample_tuple_rows[picked]], sample_labels[picked]
+        members = _masked_choice(k_tuples, tuple_valid, (batch_size, k))
+        labels = sample_labels[picked]
+        if sample_boxes is not None:
+            labels = boxes.iou(tuple_boxes[members[:, -1]], sample_boxes[picked])
+        return jnp.asarray(tuple_candidates)[members], labels
 
     def one_step(carry, step_key):
         p, o = carry
         k_samples, k_tuples, k_dropout = jax.random.split(step_key, 3)
         picked = _masked_choice(k_samples, sample_valid, (batch_size,))
-        members = _masked_choice(k_tuples, tuple_valid, (batch_size, k))
-        labels = sample_labels[picked]
-        if sample_boxes is not None:
-            labels = boxes.iou(tuple_boxes[members[:, -1]], sample_boxes[picked])
-        batch = (tuple_candidates[members], sample_features[picked], labels)
+        tuples, labels = tuples_of(picked, k_tuples)
+        batch = (tuples, sample_features[picked], labels)
         p, o, value = train_step(model, optimizer, p, o, batch, k_dropout, loss_type)
         return (p, o), value
 

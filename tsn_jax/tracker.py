@@ -7,20 +7,22 @@ One ``step`` (DESIGN.md "The per-frame step"), with no host round trip inside:
 
 1. 256 proposals from a Gaussian around the last box (wider after failures).
 2. Proposal features (``features.py``: per-proposal crops or one search window + RoIAlign).
-3. Tuple by Lasso over the target pool (Eq. 1); Temporal Net similarities (Eq. 2); top B.
+3. Temporal Net similarities (Eq. 2) of the proposals to the tuple learnt after the previous
+   frame; top B. (Without the Temporal Net the Spatial Net ranks the proposals.)
 4. Spatial Net confidence maps of the B candidates' windows; argmax refinement (Eq. 7) and the
    weighted ensemble (Eq. 8) give the new box. The reported box takes its size from the first
    frame's bounding-box regression of the candidates (``box_regression.py``; not in the paper).
 5. Failure test: best similarity below ``failure_threshold`` keeps the last box, widens the
    search and skips every update.
-6. Otherwise: the target pool, the sample memories and the Spatial Net are updated every frame;
-   the Temporal Net is fine-tuned every ``temporal_update_interval`` frames (a static flag
-   from the driver, or a ``lax.cond``).
-   They learn the tracked box, or with ``learn_regressed_box`` the reported one. The Temporal
-   Net's sample memory takes a random subset of the proposals or, with
-   ``online_samples="resampled"``, fresh boxes drawn around that box like the first frame's;
-   its first ``first_frame_samples`` rows keep first-frame samples for the whole sequence, and
-   the Spatial Net's window memory its first ``first_frame_windows`` windows.
+6. Otherwise: tuple learning (Eq. 1) codes the new target p_t over the pool D_{t-1} and
+   keeps the next frame's tuple; then p_t joins the pool. The sample memories and the Spatial
+   Net are updated every frame; the Temporal Net is fine-tuned every
+   ``temporal_update_interval`` frames (a static flag from the driver, or a ``lax.cond``) on
+   the stored samples, each paired with the learnt tuple its frame was scored with. The
+   Temporal Net's sample memory takes a random subset of the proposals, labelled by their IoU
+   with the tracked box; its first ``first_frame_samples`` rows keep first-frame samples for
+   the whole sequence, and the Spatial Net's window memory its first ``first_frame_windows``
+   windows.
 """
 
 import jax
@@ -117,10 +119,24 @@ def _train_spatial(config, params, opt_state, key, windows, num_steps):
 
 
 def _train_temporal(
-    config, params, opt_state, key, samples, candidates, candidates_valid, steps, pair_boxes=None
+    config,
+    params,
+    opt_state,
+    key,
+    samples,
+    candidates,
+    candidates_valid,
+    steps,
+    pair_boxes=None,
+    tuples=None,
 ):
     """``pair_boxes``: optional [N, 4] boxes of the samples, which are also the tuple
-    candidates (first frame): the labels are then pairwise IoUs (``temporal_label="pair"``)."""
+    candidates (first frame): the labels are then pairwise IoUs (``temporal_label="pair"``).
+    ``tuples``: optional memory of stored tuples (``TrackerState.tuples``), which then pair
+    with the samples instead of random draws from the candidates."""
+    stored = {}
+    if tuples is not None:
+        stored = dict(tuple_table=tuples.inputs, sample_tuple_rows=tuple_rows_of_samples(config))
     optimizer, _ = _optimizers(config)
     params, opt_state, _ = temporal_net.train(
         temporal_model(config),
@@ -139,8 +155,22 @@ def _train_temporal(
         loss_type=config.temporal_loss,
         sample_boxes=pair_boxes,
         tuple_boxes=pair_boxes,
+        **stored,
     )
     return params, opt_state
+
+
+def tuple_rows_of_samples(config):
+    """[memory_size] int32: the row of ``TrackerState.tuples`` paired with each sample row.
+
+    The sample memory's first ``first_frame_samples`` rows pair with row 0 (the first frame's
+    tuple); its ring is written ``samples_per_frame`` rows a frame from row
+    ``first_frame_samples`` on, so block j of the ring pairs with row 1 + j, which the tuple
+    memory's own ring (one row a frame after its kept row 0) writes in the same frames.
+    """
+    rows = jnp.arange(config.memory_size)
+    ring_block = (rows - config.first_frame_samples) // config.samples_per_frame
+    return jnp.where(rows < config.first_frame_samples, 0, 1 + ring_block).astype(jnp.int32)
 
 
 def init_fn(weights, frame, box_xywh, key, config, valid_size_wh=None):
@@ -201,6 +231,15 @@ def init_fn(weights, frame, box_xywh, key, config, valid_size_wh=None):
     sample_memory = memory.write(
         memory.empty(config.memory_size, (dim,)), sample_features[keep], ious[keep]
     )
+    # The ring's first write starts at its first row, in step with the tuple memory's.
+    sample_memory = sample_memory.replace(write_position=jnp.zeros((), jnp.int32))
+    # Frame 1's tuple: the pool holds only the first-frame target (slot 0).
+    first_tuple = jnp.broadcast_to(target_pool.features[0], (config.tuple_size, dim))
+    tuple_memory = memory.write(
+        memory.empty(config.memory_frames + 1, first_tuple.shape),
+        jnp.broadcast_to(first_tuple, (config.memory_frames + 1, *first_tuple.shape)),
+        jnp.zeros((config.memory_frames + 1,), jnp.float32),
+    )
 
     # Spatial Net (paper 3.3): windows around boxes with different overlaps, Gaussian labels.
     num_windows = min(config.spatial_init_samples, config.window_memory_size)
@@ -247,13 +286,16 @@ def init_fn(weights, frame, box_xywh, key, config, valid_size_wh=None):
         box_xywh=box,
         frame_index=jnp.zeros((), jnp.int32),
         frame_size_wh=frame_size,
-        target_feature=sample_features[0],
+        tuple_features=first_tuple,
+        tuple_slots=jnp.zeros((config.tuple_size,), jnp.int32),
+        tuple_coefficients=jnp.zeros((config.tuple_size,), jnp.float32),
         temporal_params=t_params,
         temporal_opt_state=t_opt_state,
         spatial_params=s_params,
         spatial_opt_state=s_opt_state,
         target_pool=target_pool,
         samples=sample_memory,
+        tuples=tuple_memory,
         windows=window_memory,
         box_regression=box_weights,
         search_growth=jnp.ones((), jnp.float32),
@@ -264,21 +306,28 @@ def init_fn(weights, frame, box_xywh, key, config, valid_size_wh=None):
     )
 
 
-def _score_proposals(state, proposal_features):
-    """Eq. 1 tuple + Eq. 2 Temporal Net: [N] similarities (all ones without the Temporal Net)."""
+def score_proposals(state, frame_features, proposals, proposal_features):
+    """Step 3: [N] scores of the [N, 4] proposals, the higher the likelier the target.
+
+    With the Temporal Net: its similarity (Eq. 2) of each proposal's [N, D] feature to the
+    state's learnt tuple. Without it (the ablation), the Spatial Net ranks the proposals: each
+    scores its confidence map's value at the proposal's own centre (the centre cell of its
+    window), i.e. how sure the Spatial Net is that the target is centred there.
+    """
     config = state.config
-    if not config.use_temporal:
-        return jnp.ones(proposal_features.shape[0], jnp.float32)
-    _, tuple_features, _ = pool.learn_tuple(
-        state.target_pool,
-        state.target_feature,
-        config.lasso_lambda,
-        config.tuple_size,
-        config.lasso_iterations,
+    if config.use_temporal:
+        return temporal_model(config).apply(
+            {"params": state.temporal_params},
+            state.tuple_features,
+            proposal_features,
+            train=False,
+        )
+    windows = features.spatial_windows(proposals, config)
+    maps = spatial_model(config).apply(
+        {"params": state.spatial_params}, frame_features.spatial_inputs(windows)
     )
-    return temporal_model(config).apply(
-        {"params": state.temporal_params}, tuple_features, proposal_features, train=False
-    )
+    centre = config.spatial_grid // 2
+    return maps[:, centre, centre]
 
 
 def _locate(state, frame_features, proposals, proposal_features, scores):
@@ -288,9 +337,7 @@ def _locate(state, frame_features, proposals, proposal_features, scores):
     [B, G, G, C]). The box drives the next frame's proposals; the reported box has the same
     centre and the size the box regression gives the candidates. It never becomes the next
     proposals' centre box, as in MDNet: fed back so, the regression's small per-frame errors
-    compound, and a box grew to 6x its target within 30 frames on DTB70 MountainBike6. With
-    ``learn_regressed_box`` the updates learn it instead, and the proposals follow only as
-    the Temporal Net does.
+    compound, and a box grew to 6x its target within 30 frames on DTB70 MountainBike6.
     """
     config = state.config
     top_scores, top = jax.lax.top_k(scores, config.top_candidates)
@@ -332,7 +379,12 @@ def _update(
     windows,
     inputs,
 ):
-    """Step 6: target pool, sample memories and Spatial Net, kept only where ``learn``.
+    """Step 6: tuple learning, target pool, sample memories and Spatial Net, kept only where
+    ``learn``.
+
+    Eq. 1 codes the new target p_t over the pool before p_t joins it (D_{t-1}), and the
+    chosen entries become the next frame's tuple; the tuple that scored this frame is stored
+    beside this frame's samples for the fine-tune.
 
     ``learn`` ([] bool) is False on failed frames and for ended sequences of a batch. The
     memories are written row by row under it (``memory.write``'s ``where``), never selected
@@ -347,24 +399,16 @@ def _update(
     config = state.config
     k_pick, k_spatial, _ = jax.random.split(key, 3)
     box_feature = frame_features.of_boxes(box[None, :])[0]
+    next_tuple = learn_next_tuple(state, box_feature)
     target_pool = pool.add(state.target_pool, box_feature, confidence)
 
-    if config.online_samples == "resampled":
-        sample_boxes, labels = sampling.training_samples(
-            k_pick,
-            box,
-            config.samples_per_frame,
-            config.scale_step,
-            state.frame_size_wh,
-            config.min_box_size,
-        )
-        sample_features = frame_features.of_boxes(sample_boxes)
-    else:
-        pick = jax.random.permutation(k_pick, config.num_proposals)[: config.samples_per_frame]
-        labels = boxes.iou(proposals[pick], box[None, :])
-        sample_features = proposal_features[pick]
+    pick = jax.random.permutation(k_pick, config.num_proposals)[: config.samples_per_frame]
+    labels = boxes.iou(proposals[pick], box[None, :])
     samples = memory.write(
-        state.samples, sample_features, labels, config.first_frame_samples, where=learn
+        state.samples, proposal_features[pick], labels, config.first_frame_samples, where=learn
+    )
+    tuples = memory.write(
+        state.tuples, state.tuple_features[None], jnp.zeros((1,)), keep_rows=1, where=learn
     )
 
     window_labels = spatial_net.gaussian_labels(
@@ -379,14 +423,53 @@ def _update(
             config, *spatial, k_spatial, window_memory, config.spatial_update_steps
         )
         spatial = _keep_unless(learn, trained, spatial)
+    slots, tuple_features, coefficients = _keep_unless(
+        learn,
+        next_tuple,
+        (state.tuple_slots, state.tuple_features, state.tuple_coefficients),
+    )
     return state.replace(
-        target_feature=jnp.where(learn, box_feature, state.target_feature),
+        tuple_features=tuple_features,
+        tuple_slots=slots,
+        tuple_coefficients=coefficients,
         target_pool=_keep_unless(learn, target_pool, state.target_pool),
         samples=samples,
+        tuples=tuples,
         windows=window_memory,
         spatial_params=spatial[0],
         spatial_opt_state=spatial[1],
     )
+
+
+def learn_next_tuple(state, target_feature):
+    """Tuple learning (Eq. 1): the tuple for the frame after the one ``target_feature`` is from.
+
+    Args:
+      state: TrackerState whose pool does not yet hold the target (D_{t-1}).
+      target_feature: [D] float32 feature of the target just tracked (p_t).
+
+    Returns:
+      (slots [K] int32, features [K, D] float32, coefficients [K] float32). Without tuple
+      learning (``tuple_learning="recent"``): the K most recent targets, slots -1 and
+      coefficients 0.
+    """
+    config = state.config
+    if config.tuple_learning == "recent":
+        recent = pool.recent_tuple(state.tuple_features, target_feature)
+        return (
+            jnp.full((config.tuple_size,), -1, jnp.int32),
+            recent,
+            jnp.zeros((config.tuple_size,), jnp.float32),
+        )
+    slots, tuple_features, coefficients = pool.learn_tuple(
+        state.target_pool,
+        target_feature,
+        config.lasso_lambda,
+        config.tuple_size,
+        config.lasso_iterations,
+        config.lasso_method,
+    )
+    return slots, tuple_features, coefficients[slots]
 
 
 def _fine_tune(state, key, fine_tune, learn):
@@ -412,9 +495,10 @@ def _fine_tune(state, key, fine_tune, learn):
             opt_state,
             k_temporal,
             state.samples,
-            state.target_pool.features,
-            state.target_pool.valid,
+            None,
+            None,
             config.temporal_update_steps,
+            tuples=state.tuples,
         )
         return _keep_unless(learn, trained, (params, opt_state))
 
@@ -445,7 +529,6 @@ def propose(state, key):
         config.scale_step,
         state.frame_size_wh,
         config.min_box_size,
-        config.proposal_aspect_std,
     )
 
 
@@ -488,13 +571,14 @@ def step_fn(weights, state, frame, fine_tune=None):
         weights, frame, search_around(state), state.frame_size_wh, config
     )
     proposal_features = frame_features.of_boxes(proposals)
-    scores = _score_proposals(state, proposal_features)
+    scores = score_proposals(state, frame_features, proposals, proposal_features)
     box, reported, confidence, windows, inputs = _locate(
         state, frame_features, proposals, proposal_features, scores
     )
     box = boxes.clip_to_frame(box, state.frame_size_wh, config.min_box_size)
     reported = boxes.clip_to_frame(reported, state.frame_size_wh, config.min_box_size)
-    failed = confidence < config.failure_threshold
+    # A NaN or infinite confidence (a diverged net) is a failure too.
+    failed = ~(confidence >= config.failure_threshold) | ~jnp.isfinite(confidence)
     # No select over the whole state: every part is kept or updated under its own mask
     # (``_update``), so the memories are written in place (see ``_update``).
     learn = state.active & ~failed
@@ -508,7 +592,7 @@ def step_fn(weights, state, frame, fine_tune=None):
         frame_features,
         proposals,
         proposal_features,
-        reported if config.learn_regressed_box else box,
+        box,
         confidence,
         windows,
         inputs,
@@ -524,7 +608,13 @@ def step_fn(weights, state, frame, fine_tune=None):
         ),
     )
     reported = jnp.where(failed | ~state.active, new_state.box_xywh, reported)
-    output = state_lib.StepOutput(box_xywh=reported, score=confidence, failed=failed & state.active)
+    output = state_lib.StepOutput(
+        box_xywh=reported,
+        score=confidence,
+        failed=failed & state.active,
+        tuple_slots=state.tuple_slots,
+        tuple_coefficients=state.tuple_coefficients,
+    )
     return new_state, output
 
 
