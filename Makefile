@@ -1,4 +1,6 @@
 # Two entry points on a fresh machine with Python >= 3.11 and pip: `make demo` and `make test`.
+# `make test` is the library, host and bin suite (tests/); `make lab-test` the lab's
+# (benchmarks/tests: speed benchmark, device traces, accuracy runs, probes).
 # Both create (or reuse) the virtual environment in $(VENV) and install what they need.
 PYTHON ?= python3
 VENV ?= .venv
@@ -6,11 +8,11 @@ PY := $(VENV)/bin/python
 WEIGHTS ?= weights/vgg16_imagenet.npz
 
 # glibc's allocator maps and unmaps big buffers on every call on this VM; huge pages halve the
-# conv time (DESIGN.md). The persistent compilation cache shortens repeated runs.
+# conv time (docs/decisions.md D26). The persistent compilation cache shortens repeated runs.
 export GLIBC_TUNABLES ?= glibc.malloc.hugetlb=1
 export JAX_COMPILATION_CACHE_DIR ?= $(CURDIR)/.cache/jax
 
-.PHONY: test demo weights lint venv clean
+.PHONY: test lab-test demo weights lint venv clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,6 +25,9 @@ venv: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(VENV)/bin/ruff check tsn_jax bin tests benchmarks
 	$(PY) -m pytest -q -n 2 --dist=loadfile tests
+
+lab-test: $(VENV)/.installed
+	$(PY) -m pytest -q -n 2 --dist=loadfile benchmarks/tests
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check tsn_jax bin tests benchmarks

@@ -1,9 +1,9 @@
 r"""Accuracy runs of several configurations in one process, every sequence of a run batched.
 
-  PYTHONPATH=. python benchmarks/accuracy_runs.py --dataset_dir=D \
+  python -m benchmarks.accuracy_runs --dataset_dir=D \
       [--runs_dir=results/benchmark] [--runs=tsn,no_temporal,...] [--weights=FILE]
 
-The way a GPU fills WORKSPACE.md's accuracy tables in minutes: frames are decoded once (in
+The way a GPU fills docs/results.md's accuracy tables in minutes: frames are decoded once (in
 parallel) and kept in memory, each run tracks all sequences in one ``batch.track_batch``, and
 a run may batch several seeds (``RUNS``). Each run writes
 ``<runs_dir>/<name>/<sequence>.txt`` and ``timings.json`` as ``bin.track`` does;
@@ -14,7 +14,7 @@ scores them beside the peers. A run whose folders hold every sequence is skipped
 ``--flagfile=configs/otb.flags``), an optional ``seed=N`` (default 0) and an optional
 ``batch=N`` (sequences per batch, longest first; default all: crop mode needs ~6 GB of GPU
 memory per sequence); ``#`` starts a comment. ``benchmarks/sweep.txt`` is the sweep behind
-WORKSPACE.md's choices.
+docs/decisions.md D5.
 
 Every run's flags, the runs file's and ``--extra_flags`` are checked before any frame is
 decoded: a flag that is neither a config flag nor one of this program's is an error naming it

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# The lent-GPU measurements recorded in WORKSPACE.md (issues 5 and 6), in one script.
+# The lent-GPU measurements recorded in docs/results.md, in one script.
 #
 #   bash benchmarks/device_check.sh speed     # speed table (roi, crop) + batched throughput
 #   bash benchmarks/device_check.sh variants  # roi latency under each line of $VARIANTS
-#   bash benchmarks/device_check.sh accuracy  # benchmarks/accuracy_runs.py on all sequences
+#   bash benchmarks/device_check.sh accuracy  # python -m benchmarks.accuracy_runs, all sequences
 #   bash benchmarks/device_check.sh sweep     # the runs of $SWEEP (a runs file), $PROCS at once
 #
 # Environment: DATA (OTB-layout folder, or several joined by ':'), WEIGHTS (Feature Net file),
@@ -32,11 +32,11 @@ mkdir -p "$OUT"
 
 speed() {
   # roi with batched throughput first, then crop (slower), each guarded on its own.
-  timeout "${SPEED_TIMEOUT:-330}" $PY -m bin.benchmark --mode=speed --demo \
+  timeout "${SPEED_TIMEOUT:-330}" $PY -m benchmarks.speed --demo \
     --weights="$WEIGHTS" --speed_frames=100 --speed_modes=roi --speed_batch_sizes=1,8,32 \
     --speed_growth_frames=100,300 --speed_trace_frames=20 --speed_output="$OUT/speed_roi.json" ${EXTRA:-} 2>&1 |
     grep -v "^W0\|^I0" | tee -a "$OUT/speed.log"
-  timeout "${CROP_TIMEOUT:-150}" $PY -m bin.benchmark --mode=speed --demo \
+  timeout "${CROP_TIMEOUT:-150}" $PY -m benchmarks.speed --demo \
     --weights="$WEIGHTS" --speed_frames=100 --speed_modes=crop --speed_batch_sizes= \
     --speed_growth_frames=100,200 --speed_output="$OUT/speed_crop.json" ${EXTRA:-} 2>&1 |
     grep -v "^W0\|^I0" | tee -a "$OUT/speed.log"
@@ -56,7 +56,7 @@ variants() {
   while IFS='|' read -r name xla config; do
     [[ -z "$name" ]] && continue
     echo "== variant $name: XLA_FLAGS='$xla' $config" | tee -a "$OUT/variants.log"
-    XLA_FLAGS="$xla" timeout "${VARIANT_TIMEOUT:-150}" $PY -m bin.benchmark --mode=speed --demo \
+    XLA_FLAGS="$xla" timeout "${VARIANT_TIMEOUT:-150}" $PY -m benchmarks.speed --demo \
       --weights="$WEIGHTS" --speed_frames=100 --speed_modes=roi --speed_batch_sizes= \
       --speed_growth_frames= --speed_stage_repeats=0 --speed_trace_frames=20 \
       --speed_output="$OUT/variant_$name.json" $config ${EXTRA:-} 2>&1 |
@@ -78,7 +78,7 @@ join_data() {
 accuracy() {
   local data=/tmp/tsn_data
   join_data
-  timeout "${ACC_TIMEOUT:-480}" $PY benchmarks/accuracy_runs.py --dataset_dir="$data" \
+  timeout "${ACC_TIMEOUT:-480}" $PY -m benchmarks.accuracy_runs --dataset_dir="$data" \
     --weights="$WEIGHTS" --runs_dir="$RESULTS" --runs="${RUNS:-tsn,no_temporal,no_spatial,l2,seed1,seed2,bf16,crop,no_box_regression,spatial_l2}" \
     ${EXTRA:+--extra_flags="$EXTRA"} 2>&1 | grep -v "^W0\|^I0" | tee -a "$OUT/accuracy.log"
   tar czf "$OUT/accuracy_results.tgz" -C "$(dirname "$RESULTS")" "$(basename "$RESULTS")"
@@ -94,7 +94,7 @@ sweep() {
   for ((i = 0; i < procs; i++)); do
     grep -v '^\s*\(#\|$\)' "${SWEEP:?set SWEEP to a runs file}" | awk -v p="$procs" -v i="$i" 'NR % p == i' >"$OUT/sweep_$i.txt"
     XLA_PYTHON_CLIENT_MEM_FRACTION=$(awk -v p="$procs" 'BEGIN { printf "%.2f", 0.9 / p }') \
-      timeout "${SWEEP_TIMEOUT:-480}" $PY benchmarks/accuracy_runs.py --dataset_dir="$data" \
+      timeout "${SWEEP_TIMEOUT:-480}" $PY -m benchmarks.accuracy_runs --dataset_dir="$data" \
       --weights="$WEIGHTS" --runs_dir="$RESULTS" --runs_file="$OUT/sweep_$i.txt" \
       ${EXTRA:+--extra_flags="$EXTRA"} 2>&1 | grep -v "^W0\|^I0" >"$OUT/sweep_$i.log" &
   done

@@ -10,7 +10,7 @@ relative objective gap, the worst coefficient error, the worst KKT residual (how
 subgradient optimality conditions are from holding), and the share of tuples whose K slots
 differ from the reference's.
 
-  python benchmarks/lasso_convergence.py --dataset_dir=$TSN_DATA_DIR --weights=$TSN_WEIGHTS \
+  python -m benchmarks.lasso_convergence --dataset_dir=$TSN_DATA_DIR --weights=$TSN_WEIGHTS \
       --sequences=otb_Crossing,otb_Jogging1 --iterations=25,50,100,200,400
 """
 

@@ -1,6 +1,6 @@
 r"""How well TSN sees a target's size: scores and box regressions of rescaled true boxes.
 
-  PYTHONPATH=. python benchmarks/size_probe.py --flagfile=configs/otb.flags --dataset_dir=D \
+  python -m benchmarks.size_probe --flagfile=configs/otb.flags --dataset_dir=D \
       --sequences=vot2015_ball1 [--probe_frames=1,10,30,60] [--weights=FILE]
 
 Tracks each sequence with the given config and, before the listed frames, takes boxes at the
@@ -9,7 +9,7 @@ true centre scaled by ``--probe_scales`` and prints (1) the Temporal Net's score
 other RoI grids, contexts and ridges (``--probe_variants``, grid:context:ridge; context 0
 means the config's), each applied once and twice (the second time to the first's boxes, their
 features re-read). Ends with each variant's mean |log(regressed / true)| (0 is perfect; the
-identity gives the mean |log scale|). WORKSPACE.md's box-size notes come from it.
+identity gives the mean |log scale|). docs/decisions.md D21 and T4-T9 come from it.
 
 ``--oracle_results=DIR`` instead scores the result files in DIR twice more: with each box's
 centre kept and the true width and height put in, and with each sequence's boxes rescaled by
@@ -62,7 +62,7 @@ def probe(weights, sequence, config, frames, scales, variants):
     samples, ious = sampling.training_samples(
         jax.random.key(5), box0, config.num_init_samples, config.scale_step, size_wh, 4.0
     )
-    first_features = tracker._FrameFeatures(weights, first, box0, None, config)
+    first_features = features.FrameFeatures(weights, first, box0, None, config)
     fitted = []
     for grid, context, ridge in variants:
         sample_features = _pooled(first_features, samples, grid, context, config)
@@ -76,7 +76,7 @@ def probe(weights, sequence, config, frames, scales, variants):
         if t in frames and boxes.is_valid(truth[t : t + 1])[0]:
             probed = jnp.asarray(_scaled(truth[t], scales))
             # One Feature Net pass per probed frame, in the window the next step will use.
-            frame_features = tracker._FrameFeatures(
+            frame_features = features.FrameFeatures(
                 weights, frame, tracker.search_around(state), None, config
             )
             scores = tracker.score_proposals(

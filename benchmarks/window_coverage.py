@@ -8,7 +8,7 @@ tall or wide box many context regions stick out of the window along the short si
 part outside reads zeros. For every frame the ground-truth box stands in for the last box and
 the tracker's own sampler draws the proposals (no tracking, no Feature Net: geometry only).
 
-  python benchmarks/window_coverage.py --dataset_dir=$TSN_DATA_DIR
+  python -m benchmarks.window_coverage --dataset_dir=$TSN_DATA_DIR
 """
 
 import jax

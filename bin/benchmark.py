@@ -12,7 +12,8 @@ curve per tracker) in ``benchmark_dir``. Every tracker that already has results 
 ``benchmark_dir`` (e.g. earlier ablation runs) joins the table.
 
 OpenCV's CSRT and KCF need its contrib modules: ``pip install -e '.[peers]'``.
-``--mode=speed`` runs the performance benchmark instead (``tsn_jax/profiling.py``).
+The speed benchmark (latency, compile time, FLOPs, stages, device traces) is part of the lab:
+``python -m benchmarks.speed``.
 """
 
 import json
@@ -22,7 +23,7 @@ from absl import app, flags
 
 from bin import config_flags
 from bin import track as track_cli
-from tsn_jax import metrics, peers, plots, profiling, results, run
+from tsn_jax import metrics, peers, plots, results, run
 
 _TRACKERS = flags.DEFINE_list(
     "trackers", ["tsn", "csrt", "kcf"], "Trackers to run: tsn, csrt, kcf."
@@ -33,7 +34,6 @@ _TSN_NAME = flags.DEFINE_string(
 _BENCHMARK_DIR = flags.DEFINE_string(
     "benchmark_dir", "results/benchmark", "Folder of per-tracker result folders and the table."
 )
-_MODE = flags.DEFINE_enum("mode", "accuracy", ["accuracy", "speed"], "What to benchmark.")
 
 
 def _tracker_names(benchmark_dir, requested):
@@ -131,7 +131,8 @@ def write_benchmark(table, benchmark_dir):
     )
 
 
-def _run_accuracy():
+def main(argv):
+    del argv
     benchmark_dir = pathlib.Path(_BENCHMARK_DIR.value)
     sequences = track_cli.sequences_from_flags()
     for tracker in _TRACKERS.value:
@@ -185,14 +186,6 @@ def _run_accuracy():
     print(format_benchmark(table))
     write_benchmark(table, benchmark_dir)
     print(f"Table, benchmark.json and plots written to {benchmark_dir}")
-
-
-def main(argv):
-    del argv
-    if _MODE.value == "speed":
-        profiling.main_from_flags()
-        return
-    _run_accuracy()
 
 
 if __name__ == "__main__":

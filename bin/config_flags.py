@@ -27,9 +27,9 @@ _HELP = {
     "first_frame_windows": "Spatial memory rows that keep first-frame windows (0: none).",
     "use_temporal": "False: the paper's 'no Temporal Net' ablation (4.2).",
     "use_spatial": "False: the paper's 'no Spatial Net' ablation (4.2).",
-    "lasso_lambda": "lambda of Eq. 1 (DESIGN.md: 0.01).",
-    "pool_capacity": "Target pool capacity (DESIGN.md: 30).",
-    "tuple_size": "K, pool entries in a tuple (DESIGN.md: 3).",
+    "lasso_lambda": "lambda of Eq. 1 (docs/decisions.md D5: 0.01).",
+    "pool_capacity": "Target pool capacity (docs/decisions.md D5: 30).",
+    "tuple_size": "K, pool entries in a tuple (docs/decisions.md D5: 3).",
 }
 
 _FIELDS = dataclasses.fields(config_lib.TrackerConfig)

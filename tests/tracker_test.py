@@ -12,8 +12,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from tsn_jax import boxes, pool, run, synthetic, tracker
+from tsn_jax import boxes, online, pool, run, synthetic, tracker
 from tsn_jax import config as config_lib
+from tsn_jax import features as features_lib
 from tsn_jax import weights as weights_lib
 
 SMALL = config_lib.TrackerConfig(
@@ -203,7 +204,7 @@ def test_update_codes_the_target_over_the_pool_before_adding_it(weights, sequenc
     for t in (1, 2):  # two entries in the pool, so the Lasso has a choice
         state, _ = tracker.step(weights, state, sequence.frame(t))
     frame = sequence.frame(3)
-    features = tracker._FrameFeatures(  # before the step, which donates the state's buffers
+    features = features_lib.FrameFeatures(  # before the step, which donates the state's buffers
         weights, frame, tracker.search_around(state), np.asarray(state.frame_size_wh), SMALL
     )
     before = jax.device_get(state.target_pool)
@@ -235,7 +236,7 @@ def test_recent_tuple_is_the_last_targets(weights, sequence):
     targets = [np.asarray(state.target_pool.features[0])]
     for t in (1, 2):
         frame = sequence.frame(t)
-        features = tracker._FrameFeatures(
+        features = features_lib.FrameFeatures(
             weights, frame, tracker.search_around(state), np.asarray(state.frame_size_wh), config
         )
         state, output = tracker.step(weights, state, frame)
@@ -250,7 +251,7 @@ def test_tuple_rows_of_samples_follow_the_rings():
     """Each sample row pairs with the tuple row its frame wrote: kept rows with row 0, the
     ring's frame blocks with rows 1.. in the order both rings are written."""
     config = dataclasses.replace(SMALL, first_frame_samples=2)  # 2 kept + 3 blocks of 4
-    rows = np.asarray(tracker.tuple_rows_of_samples(config))
+    rows = np.asarray(online.tuple_rows_of_samples(config))
     np.testing.assert_array_equal(rows, [0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3])
 
 

@@ -11,6 +11,7 @@ the sequences (``process_share``) after ``jax.distributed.initialize()``.
 
 import functools
 import time
+from collections.abc import Iterable
 
 import jax
 import jax.numpy as jnp
@@ -18,7 +19,9 @@ import numpy as np
 import tqdm
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from tsn_jax import config as config_lib
 from tsn_jax import datasets, run, tracker
+from tsn_jax import weights as weights_lib
 
 
 @functools.partial(jax.jit, static_argnums=(4,))
@@ -31,20 +34,24 @@ def _batched_init(weights, frames, boxes_xywh, keys, config, valid_sizes_wh):
 @functools.partial(jax.jit, donate_argnums=(1,), static_argnames=("fine_tune",))
 def _batched_step(weights, states, frames, active, fine_tune):
     # fine_tune is one static bool for the whole batch (every sequence is at the same frame):
-    # the fine-tune is traced in or left out, never a conditional (tracker._fine_tune).
+    # the fine-tune is traced in or left out, never a conditional (online.fine_tune).
     states = states.replace(active=active & states.active)
     step = functools.partial(tracker.step_fn, fine_tune=fine_tune)
     return jax.vmap(step, in_axes=(None, 0, 0))(weights, states, frames)
 
 
-def pad_frame(frame, height, width):
+def pad_frame(frame: np.ndarray, height: int, width: int) -> np.ndarray:
     """[h, w, 3] uint8 frame -> [height, width, 3], zero padded at the bottom and right."""
     padded = np.zeros((height, width, 3), np.uint8)
     padded[: frame.shape[0], : frame.shape[1]] = frame
     return padded
 
 
-def process_share(sequences, process_index=None, process_count=None):
+def process_share(
+    sequences: Iterable[datasets.Sequence],
+    process_index: int | None = None,
+    process_count: int | None = None,
+) -> list[datasets.Sequence]:
     """The sequences this host tracks: every ``process_count``-th from ``process_index``."""
     index = jax.process_index() if process_index is None else process_index
     count = jax.process_count() if process_count is None else process_count
@@ -60,8 +67,15 @@ def _batch_sharding(batch_size):
 
 
 def track_batch(
-    weights, sequences, config, seed=0, progress=True, shard=True, seeds=None, pad_to_hw=None
-):
+    weights: weights_lib.FeatureNetWeights,
+    sequences: Iterable[datasets.Sequence],
+    config: config_lib.TrackerConfig,
+    seed: int = 0,
+    progress: bool = True,
+    shard: bool = True,
+    seeds: Iterable[int] | None = None,
+    pad_to_hw: tuple[int, int] | None = None,
+) -> list[run.TrackResult]:
     """Tracks sequences together, one batched ``step`` per frame index.
 
     Every sequence gets ``jax.random.key(seed)``, as ``run.track_sequence`` gives it, so the

@@ -4,7 +4,7 @@ Not in the TSN paper. Without it the tracker's boxes shrank over time (median si
 the ground truth on four shared sequences whose target keeps its size): the Temporal Net scores
 a box a little inside the target above the box itself, and the proposals' small scale spread
 cannot undo that. Like MDNet's, the regressor is fitted once on the first frame's samples that
-overlap the target and then corrects the top candidates of every frame (WORKSPACE.md).
+overlap the target and then corrects the top candidates of every frame (docs/decisions.md D21).
 
 Offsets of a box ``b`` towards a target ``t`` (both xywh, frame pixels), MDNet / R-CNN style:
 ``((t_cx - b_cx) / b_w, (t_cy - b_cy) / b_h, log(t_w / b_w), log(t_h / b_h))``.
@@ -20,7 +20,7 @@ from tsn_jax import boxes
 CG_ITERATIONS = 100
 
 
-def offsets(boxes_xywh, target_xywh):
+def offsets(boxes_xywh: jax.Array, target_xywh: jax.Array) -> jax.Array:
     """[N, 4] offsets of boxes [N, 4] towards one target [4] (see the module docstring)."""
     bcx, bcy, bw, bh = jnp.moveaxis(boxes.xywh_to_cxcywh(boxes_xywh), -1, 0)
     tcx, tcy, tw, th = boxes.xywh_to_cxcywh(target_xywh)
@@ -29,7 +29,7 @@ def offsets(boxes_xywh, target_xywh):
     )
 
 
-def apply_offsets(boxes_xywh, deltas):
+def apply_offsets(boxes_xywh: jax.Array, deltas: jax.Array) -> jax.Array:
     """Inverse of ``offsets``: boxes [N, 4] moved by deltas [N, 4] -> [N, 4] xywh."""
     bcx, bcy, bw, bh = jnp.moveaxis(boxes.xywh_to_cxcywh(boxes_xywh), -1, 0)
     moved = jnp.stack(
@@ -73,7 +73,14 @@ def _conjugate_gradient(matrix, rhs, iterations):
     return jax.lax.fori_loop(0, iterations, body, start)[0]
 
 
-def fit(features, boxes_xywh, target_xywh, weights, ridge, iterations=CG_ITERATIONS):
+def fit(
+    features: jax.Array,
+    boxes_xywh: jax.Array,
+    target_xywh: jax.Array,
+    weights: jax.Array,
+    ridge: float,
+    iterations: int = CG_ITERATIONS,
+) -> jax.Array:
     """Weighted ridge regression of the offsets on the features.
 
     Minimises ``sum_i weights_i ||x_i W - y_i||^2 + ridge ||W||^2`` (the bias row is
@@ -98,6 +105,6 @@ def fit(features, boxes_xywh, target_xywh, weights, ridge, iterations=CG_ITERATI
     return _conjugate_gradient(gram, xw.T @ y, iterations)
 
 
-def predict(weights, features, boxes_xywh):
+def predict(weights: jax.Array, features: jax.Array, boxes_xywh: jax.Array) -> jax.Array:
     """Boxes [N, 4] corrected by the regression of their features [N, D] -> [N, 4]."""
     return apply_offsets(boxes_xywh, _design(features) @ weights)

@@ -19,9 +19,15 @@ Every function accepts NumPy or JAX arrays of shape ``[..., 4]`` and returns the
 host-side evaluation (NumPy, float64) and the jitted tracker (JAX) share one definition.
 """
 
+from typing import TypeVar
+
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.typing import ArrayLike
+
+# Box arrays: NumPy on the host, jax.Array in the tracker; a function returns the kind it got.
+Boxes = TypeVar("Boxes", np.ndarray, jax.Array)
 
 
 def _xp(*arrays):
@@ -33,55 +39,57 @@ def _stack(xp, parts):
     return xp.stack(parts, axis=-1)
 
 
-def xywh_to_cxcywh(boxes_xywh):
+def xywh_to_cxcywh(boxes_xywh: Boxes) -> Boxes:
     """[..., 4] xywh -> [..., 4] cxcywh (same units)."""
     xp = _xp(boxes_xywh)
     x, y, w, h = (boxes_xywh[..., i] for i in range(4))
     return _stack(xp, [x + w / 2, y + h / 2, w, h])
 
 
-def cxcywh_to_xywh(boxes_cxcywh):
+def cxcywh_to_xywh(boxes_cxcywh: Boxes) -> Boxes:
     """[..., 4] cxcywh -> [..., 4] xywh (same units)."""
     xp = _xp(boxes_cxcywh)
     cx, cy, w, h = (boxes_cxcywh[..., i] for i in range(4))
     return _stack(xp, [cx - w / 2, cy - h / 2, w, h])
 
 
-def xywh_to_xyxy(boxes_xywh):
+def xywh_to_xyxy(boxes_xywh: Boxes) -> Boxes:
     """[..., 4] xywh -> [..., 4] xyxy (same units)."""
     xp = _xp(boxes_xywh)
     x, y, w, h = (boxes_xywh[..., i] for i in range(4))
     return _stack(xp, [x, y, x + w, y + h])
 
 
-def xyxy_to_xywh(boxes_xyxy):
+def xyxy_to_xywh(boxes_xyxy: Boxes) -> Boxes:
     """[..., 4] xyxy -> [..., 4] xywh (same units)."""
     xp = _xp(boxes_xyxy)
     x0, y0, x1, y1 = (boxes_xyxy[..., i] for i in range(4))
     return _stack(xp, [x0, y0, x1 - x0, y1 - y0])
 
 
-def from_one_based(boxes_xywh_one_based):
+def from_one_based(boxes_xywh_one_based: Boxes) -> Boxes:
     """OTB file rows (1-based xywh) -> library boxes (0-based xywh). [..., 4]."""
     xp = _xp(boxes_xywh_one_based)
     offset = xp.asarray([1.0, 1.0, 0.0, 0.0], dtype=boxes_xywh_one_based.dtype)
     return boxes_xywh_one_based - offset
 
 
-def to_one_based(boxes_xywh):
+def to_one_based(boxes_xywh: Boxes) -> Boxes:
     """Library boxes (0-based xywh) -> OTB file rows (1-based xywh). [..., 4]."""
     xp = _xp(boxes_xywh)
     offset = xp.asarray([1.0, 1.0, 0.0, 0.0], dtype=boxes_xywh.dtype)
     return boxes_xywh + offset
 
 
-def area(boxes_xywh):
+def area(boxes_xywh: Boxes) -> Boxes:
     """[..., 4] xywh -> [...] area; negative sizes count as zero area."""
     xp = _xp(boxes_xywh)
     return xp.maximum(boxes_xywh[..., 2], 0) * xp.maximum(boxes_xywh[..., 3], 0)
 
 
-def iou(boxes_a_xywh, boxes_b_xywh):
+def iou(
+    boxes_a_xywh: np.ndarray | jax.Array, boxes_b_xywh: np.ndarray | jax.Array
+) -> np.ndarray | jax.Array:
     """Intersection over union of broadcastable xywh boxes.
 
     Args:
@@ -102,7 +110,9 @@ def iou(boxes_a_xywh, boxes_b_xywh):
     return xp.where(union > 0, inter / xp.where(union > 0, union, 1), 0 * inter)
 
 
-def center_distance(boxes_a_xywh, boxes_b_xywh):
+def center_distance(
+    boxes_a_xywh: np.ndarray | jax.Array, boxes_b_xywh: np.ndarray | jax.Array
+) -> np.ndarray | jax.Array:
     """[..., 4], [..., 4] xywh -> [...] Euclidean distance between box centres, in pixels."""
     xp = _xp(boxes_a_xywh, boxes_b_xywh)
     a = xywh_to_cxcywh(boxes_a_xywh)
@@ -110,7 +120,7 @@ def center_distance(boxes_a_xywh, boxes_b_xywh):
     return xp.sqrt((a[..., 0] - b[..., 0]) ** 2 + (a[..., 1] - b[..., 1]) ** 2)
 
 
-def scale_about_center(boxes_xywh, factor):
+def scale_about_center(boxes_xywh: Boxes, factor: ArrayLike) -> Boxes:
     """Scales xywh boxes about their centres by ``factor`` (scalar or [...]): context windows."""
     xp = _xp(boxes_xywh)
     c = xywh_to_cxcywh(boxes_xywh)
@@ -120,7 +130,11 @@ def scale_about_center(boxes_xywh, factor):
     )
 
 
-def clip_to_frame(boxes_xywh, frame_size_wh, min_size=1.0):
+def clip_to_frame(
+    boxes_xywh: Boxes,
+    frame_size_wh: ArrayLike | tuple[float, float],
+    min_size: ArrayLike = 1.0,
+) -> Boxes:
     """Keeps boxes inside a frame and at least ``min_size`` pixels wide and high.
 
     The size is clamped to ``[min_size, frame size]`` first, then the box is shifted (not cut) so
@@ -145,7 +159,7 @@ def clip_to_frame(boxes_xywh, frame_size_wh, min_size=1.0):
     return _stack(xp, [x, y, w, h])
 
 
-def is_valid(boxes_xywh):
+def is_valid(boxes_xywh: Boxes) -> Boxes:
     """[..., 4] xywh -> [...] bool: every value finite and width and height positive."""
     xp = _xp(boxes_xywh)
     finite = xp.all(xp.isfinite(boxes_xywh), axis=-1)

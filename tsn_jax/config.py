@@ -2,8 +2,8 @@
 
 Defaults are the paper's values where the paper gives one (section 4.1: 256 proposals, 5000
 first-frame samples, B = 5, SGD with momentum 0.9, Temporal Net fine-tuned every 10 frames,
-Spatial Net updated every frame, lambda = 1e-4 weight decay in Eq. 5) and DESIGN.md's choices
-where it is silent; WORKSPACE.md records the measurements behind any change.
+Spatial Net updated every frame, lambda = 1e-4 weight decay in Eq. 5) and the choices of
+docs/decisions.md where it is silent, with the measurements behind them.
 """
 
 import dataclasses
@@ -21,7 +21,7 @@ class TrackerConfig:
     boxes are in units of the target's mean side ``(w + h) / 2``.
     """
 
-    # Feature Net and proposal features (DESIGN.md "Feature Net").
+    # Feature Net and proposal features (docs/decisions.md D2, D3).
     feature_net: str = "vgg16"
     proposal_features: str = "roi"  # "crop": the paper's per-proposal crops; "roi": RoIAlign.
     crop_size: int = 107  # Per-proposal crop side (MDNet's 107 x 107 input).
@@ -55,7 +55,7 @@ class TrackerConfig:
     temporal_dropout: float = 0.5
     temporal_loss: str = "l1"
     # First-frame label of a (tuple, proposal) pair: "target", the proposal's IoU with the
-    # target (DESIGN.md), or "pair", its IoU with the tuple's last member (paper 3.2.2).
+    # target (docs/decisions.md D10), or "pair", its IoU with the tuple's last member (paper 3.2.2).
     temporal_label: str = "target"
     temporal_learning_rate: float = 1e-3
     momentum: float = 0.9
@@ -72,7 +72,7 @@ class TrackerConfig:
     samples_per_frame: int = 64
     # Rows of the sample memory that keep first-frame samples for the whole sequence (never
     # overwritten), on top of the memory_frames x samples_per_frame ring of recent frames;
-    # 0: the ring alone. 256 (4 frames' worth) measured in WORKSPACE.md "Decisions".
+    # 0: the ring alone. 256 (4 frames' worth) measured in docs/decisions.md D12.
     first_frame_samples: int = 256
 
     # Spatial Net (paper 3.3, Eqs. 3-8).
@@ -96,7 +96,7 @@ class TrackerConfig:
     spatial_memory: int = 64
     # Rows of the Spatial Net's window memory that keep first-frame windows for the whole
     # sequence, on top of the spatial_memory ring; 0: the ring alone. 0 / 16 / 32 measured
-    # in WORKSPACE.md "Decisions" (sessions 8 and 9).
+    # in docs/decisions.md D19.
     first_frame_windows: int = 32
 
     # Bounding-box regression of the top candidates (not in the paper; box_regression.py).
@@ -104,10 +104,10 @@ class TrackerConfig:
     box_regression_ridge: float = 1000.0  # MDNet's ridge strength.
     box_regression_min_iou: float = 0.6  # First-frame samples this close train it (MDNet).
 
-    # Failure handling (DESIGN.md step 5).
+    # Failure handling (docs/decisions.md D7, D38).
     failure_threshold: float = 0.3  # Best temporal similarity below this = failure.
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         _check_choice("feature_net", self.feature_net, FEATURE_NETS)
         _check_choice("proposal_features", self.proposal_features, PROPOSAL_FEATURES)
         _check_choice("temporal_loss", self.temporal_loss, TEMPORAL_LOSSES)

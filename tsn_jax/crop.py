@@ -1,7 +1,7 @@
 """Crop-and-resize of N boxes from a frame, and RoIAlign of N boxes from a feature map.
 
-Step 2 of the per-frame step (DESIGN.md "The per-frame step") and the ``roi`` proposal
-features (DESIGN.md "Feature Net").
+Step 2 of the per-frame step (``tracker.py``) and the ``roi`` proposal
+features (docs/decisions.md D3).
 
 Both follow the pixel convention of ``boxes.py``: pixel ``(i, j)`` covers
 ``[j, j + 1) x [i, i + 1)`` and is sampled at its centre ``(j + 0.5, i + 0.5)``. A continuous
@@ -18,6 +18,7 @@ box corner ``x`` at feature index ``x * spatial_scale - 0.5`` and its sampling p
 
 import jax
 import jax.numpy as jnp
+from jax.typing import ArrayLike
 
 _HIGHEST = jax.lax.Precision.HIGHEST
 
@@ -26,7 +27,7 @@ class CropError(ValueError):
     """Bad arguments to a crop or RoIAlign function (shapes, sizes)."""
 
 
-def sample_points(start, size, num):
+def sample_points(start: ArrayLike, size: ArrayLike, num: int) -> jax.Array:
     """Array indices of ``num`` evenly spaced pixel centres across a 1-D interval.
 
     Args:
@@ -58,7 +59,7 @@ def _valid_size(frame, valid_size_wh):
     return jnp.asarray(valid_size_wh, jnp.float32).reshape(2)
 
 
-def mean_colour(frame, valid_size_wh=None):
+def mean_colour(frame: jax.Array, valid_size_wh: ArrayLike | None = None) -> jax.Array:
     """Mean colour of the valid area of a (possibly padded) frame.
 
     Args:
@@ -116,7 +117,13 @@ def _crop_one(frame, box_xywh, out_size, fill, valid_wh):
     return out
 
 
-def crop_and_resize(frame, boxes_xywh, out_size, fill=None, valid_size_wh=None):
+def crop_and_resize(
+    frame: ArrayLike,
+    boxes_xywh: ArrayLike,
+    out_size: int,
+    fill: ArrayLike | None = None,
+    valid_size_wh: ArrayLike | None = None,
+) -> jax.Array:
     """Crops N boxes from a frame and resizes each to out_size x out_size, bilinearly.
 
     Output pixel ``(i, j)`` of box ``(x, y, w, h)`` samples the frame at array index
@@ -130,7 +137,7 @@ def crop_and_resize(frame, boxes_xywh, out_size, fill=None, valid_size_wh=None):
       boxes_xywh: [N, 4] float boxes, xywh frame pixels.
       out_size: static int, the side of each output crop in pixels.
       fill: optional scalar or [3] colour (0-255) for points outside the valid area; None means
-        the mean colour of the valid area (DESIGN.md: padding with the mean colour).
+        the mean colour of the valid area (docs/decisions.md D28).
       valid_size_wh: optional [2] (W, H) of the valid top-left part of a padded frame, pixels;
         may be traced (masks are computed, not sliced). None means the whole frame.
 
@@ -190,7 +197,13 @@ def _roi_one(features, box_xywh, out_size, spatial_scale, sampling_ratio):
     return jnp.einsum("qw,pwc->pqc", weights_x, rows, precision=_HIGHEST)
 
 
-def roi_align(features, boxes_xywh, out_size, spatial_scale, sampling_ratio=2):
+def roi_align(
+    features: ArrayLike,
+    boxes_xywh: ArrayLike,
+    out_size: int,
+    spatial_scale: float,
+    sampling_ratio: int = 2,
+) -> jax.Array:
     """RoIAlign of N boxes from one feature map (torchvision.ops.roi_align, aligned=True).
 
     Box ``(x, y, w, h)`` in input-image pixels spans feature indices ``x * spatial_scale - 0.5``

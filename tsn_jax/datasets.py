@@ -14,11 +14,15 @@ Boxes follow ``boxes.py``: 0-based ``(x, y, w, h)`` floats in frame pixels. Grou
 are 1-based (OTB convention) and converted once here, with ``boxes.from_one_based``.
 """
 
+import os
 import pathlib
 import re
+from collections.abc import Callable, Iterable, Iterator
+from typing import Self
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 from tsn_jax import boxes
 
@@ -69,7 +73,7 @@ def _to_rgb(image, where):
     return np.ascontiguousarray(image)
 
 
-def read_image(path, index=None):
+def read_image(path: str | os.PathLike[str], index: int | None = None) -> np.ndarray:
     """Reads one image file as RGB.
 
     JPEG files must end with the EOI marker ``FF D9`` (trailing zero or whitespace bytes are
@@ -193,7 +197,13 @@ class Sequence:
       init_box_xywh: [4] float64 0-based xywh box of the target in frame 0.
     """
 
-    def __init__(self, name, source, groundtruth_xywh=None, init_box_xywh=None):
+    def __init__(
+        self,
+        name: str,
+        source: _ImageFiles | _VideoFile | _Rendered,
+        groundtruth_xywh: npt.ArrayLike | None = None,
+        init_box_xywh: npt.ArrayLike | None = None,
+    ) -> None:
         """Builds a sequence from a frame source (use the ``from_*`` constructors).
 
         Args:
@@ -229,25 +239,44 @@ class Sequence:
         self.init_box_xywh = init_box_xywh
 
     @classmethod
-    def from_image_paths(cls, name, paths, groundtruth_xywh=None, init_box_xywh=None):
+    def from_image_paths(
+        cls,
+        name: str,
+        paths: Iterable[str | os.PathLike[str]],
+        groundtruth_xywh: npt.ArrayLike | None = None,
+        init_box_xywh: npt.ArrayLike | None = None,
+    ) -> Self:
         """A sequence over image files (decoded on demand). Boxes are 0-based xywh."""
         return cls(name, _ImageFiles(paths), groundtruth_xywh, init_box_xywh)
 
     @classmethod
-    def from_video(cls, name, path, init_box_xywh, groundtruth_xywh=None):
+    def from_video(
+        cls,
+        name: str,
+        path: str | os.PathLike[str],
+        init_box_xywh: npt.ArrayLike,
+        groundtruth_xywh: npt.ArrayLike | None = None,
+    ) -> Self:
         """A sequence over a video file, read sequentially. Boxes are 0-based xywh."""
         return cls(name, _VideoFile(path), groundtruth_xywh, init_box_xywh)
 
     @classmethod
-    def from_render(cls, name, num_frames, render, groundtruth_xywh=None, init_box_xywh=None):
+    def from_render(
+        cls,
+        name: str,
+        num_frames: int,
+        render: Callable[[int], np.ndarray],
+        groundtruth_xywh: npt.ArrayLike | None = None,
+        init_box_xywh: npt.ArrayLike | None = None,
+    ) -> Self:
         """A sequence whose frame ``i`` is ``render(i)`` (uint8 [H, W, 3] RGB), made on demand."""
         return cls(name, _Rendered(num_frames, render, name), groundtruth_xywh, init_box_xywh)
 
-    def __len__(self):
+    def __len__(self) -> int:
         """The number of frames (for a video, the container's count: possibly an estimate)."""
         return len(self._source)
 
-    def frame(self, index):
+    def frame(self, index: int) -> np.ndarray:
         """Frame ``index`` (0-based; negative counts from the end) as uint8 [H, W, 3] RGB.
 
         Raises:
@@ -259,19 +288,19 @@ class Sequence:
             raise FrameIndexError(f"{self.name}: frame {index} outside [0, {count})")
         return self._source.read(index % count)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[np.ndarray]:
         """Yields the frames in order, one at a time (uint8 [H, W, 3] RGB)."""
         return self._source.stream()
 
     @property
-    def frame_size_wh(self):
+    def frame_size_wh(self) -> tuple[int, int]:
         """(W, H) of frame 0, in pixels."""
         if self._frame_size_wh is None:
             height, width = self.frame(0).shape[:2]
             self._frame_size_wh = (int(width), int(height))
         return self._frame_size_wh
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         gt = "none" if self.groundtruth_xywh is None else f"{len(self.groundtruth_xywh)} rows"
         return f"Sequence({self.name!r}, {len(self)} frames, ground truth {gt})"
 
@@ -291,7 +320,9 @@ def _image_files(folder):
     return sorted(paths, key=_natural_key)
 
 
-def read_box_rows(path, allowed_lengths=(4,)):
+def read_box_rows(
+    path: str | os.PathLike[str], allowed_lengths: tuple[int, ...] = (4,)
+) -> np.ndarray:
     """Reads a ground-truth text file: one row of numbers per frame.
 
     Values are separated by commas, tabs or spaces (mixed is fine); ``NaN`` is accepted; blank
@@ -354,7 +385,11 @@ def _select_range(paths, frame_range, where):
     return paths[first - 1 : last]
 
 
-def load_otb_sequence(path, name=None, frame_range=None):
+def load_otb_sequence(
+    path: str | os.PathLike[str],
+    name: str | None = None,
+    frame_range: tuple[int, int] | None = None,
+) -> Sequence:
     """Loads one OTB-layout sequence.
 
     The folder holds ``img/`` (frames, naturally sorted: 0001.jpg, ...; jpg, jpeg or png) and
@@ -413,7 +448,7 @@ def _polygons_to_xywh(rows):
     return np.stack([x0, y0, xs.max(axis=1) - x0, ys.max(axis=1) - y0], axis=1)
 
 
-def load_vot_sequence(path, name=None):
+def load_vot_sequence(path: str | os.PathLike[str], name: str | None = None) -> Sequence:
     """Loads one VOT-layout sequence.
 
     Frames are the images in ``color/`` when it exists, else in the folder itself.
@@ -460,7 +495,7 @@ def _user_box(init_box_xywh, where):
     return boxes.from_one_based(box)
 
 
-def load_video(path, init_box_xywh):
+def load_video(path: str | os.PathLike[str], init_box_xywh: npt.ArrayLike) -> Sequence:
     """A sequence over a video file, without ground truth.
 
     Args:
@@ -475,7 +510,7 @@ def load_video(path, init_box_xywh):
     return Sequence.from_video(path.stem, path, _user_box(init_box_xywh, path))
 
 
-def load_image_folder(path, init_box_xywh):
+def load_image_folder(path: str | os.PathLike[str], init_box_xywh: npt.ArrayLike) -> Sequence:
     """A sequence over the images of a folder (naturally sorted), without ground truth.
 
     Args:
@@ -527,7 +562,9 @@ def _select(available, names, root):
     return [available[n] for n in names]
 
 
-def load_otb_dataset(root, names=None):
+def load_otb_dataset(
+    root: str | os.PathLike[str], names: str | Iterable[str] | None = None
+) -> list[Sequence]:
     """Every OTB sequence (subfolder with img/) under ``root``, sorted by name.
 
     Args:
@@ -544,7 +581,9 @@ def load_otb_dataset(root, names=None):
     return [load_otb_sequence(p) for p in _select(available, names, root)]
 
 
-def load_sequences(dataset_dir, names=None):
+def load_sequences(
+    dataset_dir: str | os.PathLike[str], names: str | Iterable[str] | None = None
+) -> list[Sequence]:
     """The sequences of a folder: one OTB or VOT sequence, or a root of such folders.
 
     A folder with ``img/`` is an OTB sequence; one with ``groundtruth.txt`` a VOT sequence.
@@ -575,7 +614,9 @@ def load_sequences(dataset_dir, names=None):
     return [load_otb_sequence(p) if _is_otb(p) else load_vot_sequence(p) for p in selected]
 
 
-def validate_init_box(box_xywh, frame_size_wh, where):
+def validate_init_box(
+    box_xywh: npt.ArrayLike, frame_size_wh: tuple[float, float], where: str
+) -> None:
     """Checks that an initial box can start tracking.
 
     Args:

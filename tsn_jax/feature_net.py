@@ -1,6 +1,6 @@
 """The frozen Feature Net: conv1, conv2 and conv3 maps of VGG16 or VGG-M (paper 3.1, Table 1).
 
-Two architectures behind one interface (DESIGN.md "Feature Net"):
+Two architectures behind one interface (docs/decisions.md D2):
 
 * ``vgg16``: torchvision VGG16 ``features`` through conv3_3. 3x3 convs (stride 1, padding 1),
   ReLU after each; a 2x2/2 max-pool after conv1_2 and after conv2_2, none after conv3_3. The
@@ -15,11 +15,14 @@ arrays are NHWC; kernels are HWIO. The network is never trained: :func:`apply_fr
 its outputs in ``jax.lax.stop_gradient``.
 """
 
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+
+if TYPE_CHECKING:  # weights imports this module.
+    from tsn_jax import weights as weights_lib
 
 ARCHS = ("vgg16", "vggm")
 
@@ -222,7 +225,11 @@ def normalize(images: jax.Array, mean_rgb: jax.Array, std_rgb: jax.Array) -> jax
     return (x - jnp.asarray(mean_rgb, jnp.float32)) / jnp.asarray(std_rgb, jnp.float32)
 
 
-def apply_frozen(weights, images: jax.Array, dtype=jnp.float32) -> FeatureMaps:
+def apply_frozen(
+    weights: "weights_lib.FeatureNetWeights",
+    images: jax.Array,
+    dtype: jax.typing.DTypeLike = jnp.float32,
+) -> FeatureMaps:
     """Normalises RGB 0-255 images and runs the frozen Feature Net on them.
 
     Pure and jittable (``weights`` is a pytree whose ``arch`` is static); vmappable over a

@@ -1,6 +1,6 @@
 """Per-box features for the Temporal Net and per-window inputs for the Spatial Net.
 
-Two ways, chosen by ``TrackerConfig.proposal_features`` (DESIGN.md "Feature Net"):
+Two ways, chosen by ``TrackerConfig.proposal_features`` (docs/decisions.md D3):
 
 * ``crop`` (the paper's): every box is cropped with context from the frame, resized to
   ``crop_size`` and passed through the Feature Net; its conv3 map is average-pooled to a
@@ -16,21 +16,26 @@ target pool stores unit features, paper 3.2.1). Boxes are xywh frame pixels (``b
 
 import jax
 import jax.numpy as jnp
+from jax.typing import ArrayLike
 
 from tsn_jax import boxes, crop, feature_net, pool, spatial_net
+from tsn_jax import config as config_lib
+from tsn_jax import weights as weights_lib
 
 
-def context_factor(config):
+def context_factor(config: config_lib.TrackerConfig) -> float:
     """Context region side / box side."""
     return config.crop_size / config.crop_target_size
 
 
-def search_window(box_xywh, config):
+def search_window(box_xywh: jax.Array, config: config_lib.TrackerConfig) -> jax.Array:
     """[4] xywh search window of the roi mode: the box scaled so it spans crop_target_size."""
     return boxes.scale_about_center(box_xywh, config.search_size / config.crop_target_size)
 
 
-def to_window_pixels(boxes_xywh, window_xywh, window_size):
+def to_window_pixels(
+    boxes_xywh: jax.Array, window_xywh: jax.Array, window_size: float
+) -> jax.Array:
     """Maps frame-pixel boxes [N, 4] into the pixels of a window resized to window_size^2."""
     scale_x = window_size / window_xywh[2]
     scale_y = window_size / window_xywh[3]
@@ -45,7 +50,7 @@ def to_window_pixels(boxes_xywh, window_xywh, window_size):
     )
 
 
-def adaptive_average_pool(maps, grid):
+def adaptive_average_pool(maps: jax.Array, grid: int) -> jax.Array:
     """Average-pools [N, h, w, C] maps to [N, grid, grid, C] (torch AdaptiveAvgPool2d bins).
 
     Bin i covers rows floor(i * h / grid) .. ceil((i + 1) * h / grid) - 1, so a map that is
@@ -86,7 +91,13 @@ def _in_chunks(fn, boxes_xywh, chunk):
     return out.reshape(num_chunks * chunk, *out.shape[2:])[:num]
 
 
-def crop_features(weights, frame, boxes_xywh, config, valid_size_wh=None):
+def crop_features(
+    weights: weights_lib.FeatureNetWeights,
+    frame: jax.Array,
+    boxes_xywh: jax.Array,
+    config: config_lib.TrackerConfig,
+    valid_size_wh: jax.Array | None = None,
+) -> jax.Array:
     """``crop`` mode: [N, D] unit features of boxes, from per-box crops.
 
     Args:
@@ -109,7 +120,13 @@ def crop_features(weights, frame, boxes_xywh, config, valid_size_wh=None):
     return _in_chunks(chunk_features, boxes_xywh, config.init_chunk)
 
 
-def window_maps(weights, frame, window_xywh, config, valid_size_wh=None):
+def window_maps(
+    weights: weights_lib.FeatureNetWeights,
+    frame: jax.Array,
+    window_xywh: jax.Array,
+    config: config_lib.TrackerConfig,
+    valid_size_wh: jax.Array | None = None,
+) -> feature_net.FeatureMaps:
     """``roi`` mode: Feature Net maps of one search window, each [h_i, w_i, C_i]."""
     image = crop.crop_and_resize(
         frame, window_xywh[None, :], config.search_size, valid_size_wh=valid_size_wh
@@ -124,7 +141,12 @@ def _roi_pool(feature_map, boxes_in_window, out_size, config):
     return crop.roi_align(feature_map, boxes_in_window, out_size, spatial_scale=scale)
 
 
-def roi_features(maps, window_xywh, boxes_xywh, config):
+def roi_features(
+    maps: feature_net.FeatureMaps,
+    window_xywh: jax.Array,
+    boxes_xywh: jax.Array,
+    config: config_lib.TrackerConfig,
+) -> jax.Array:
     """``roi`` mode: [N, D] unit features of boxes, RoIAligned from the window's conv3 map."""
     regions = boxes.scale_about_center(boxes_xywh, context_factor(config))
     in_window = to_window_pixels(regions, window_xywh, config.search_size)
@@ -132,12 +154,18 @@ def roi_features(maps, window_xywh, boxes_xywh, config):
     return _flatten_normalized(pooled)
 
 
-def spatial_windows(boxes_xywh, config):
+def spatial_windows(boxes_xywh: jax.Array, config: config_lib.TrackerConfig) -> jax.Array:
     """[B, 4] Spatial Net windows: candidate boxes with ``spatial_context`` times their side."""
     return boxes.scale_about_center(boxes_xywh, config.spatial_context)
 
 
-def crop_spatial_inputs(weights, frame, windows_xywh, config, valid_size_wh=None):
+def crop_spatial_inputs(
+    weights: weights_lib.FeatureNetWeights,
+    frame: jax.Array,
+    windows_xywh: jax.Array,
+    config: config_lib.TrackerConfig,
+    valid_size_wh: jax.Array | None = None,
+) -> jax.Array:
     """``crop`` mode: [B, G, G, C1+C2+C3] Spatial Net inputs from per-window crops."""
 
     def chunk_inputs(chunk_windows):
@@ -150,14 +178,24 @@ def crop_spatial_inputs(weights, frame, windows_xywh, config, valid_size_wh=None
     return _in_chunks(chunk_inputs, windows_xywh, config.init_chunk)
 
 
-def roi_spatial_inputs(maps, window_xywh, windows_xywh, config):
+def roi_spatial_inputs(
+    maps: feature_net.FeatureMaps,
+    window_xywh: jax.Array,
+    windows_xywh: jax.Array,
+    config: config_lib.TrackerConfig,
+) -> jax.Array:
     """``roi`` mode: [B, G, G, C1+C2+C3] Spatial Net inputs RoIAligned from the window's maps."""
     in_window = to_window_pixels(windows_xywh, window_xywh, config.search_size)
     layers = [_roi_pool(m, in_window, config.spatial_grid, config) for m in maps]
     return spatial_net.fuse(layers, config.spatial_grid)
 
 
-def target_feature(weights, frame, box_xywh, config):
+def target_feature(
+    weights: weights_lib.FeatureNetWeights,
+    frame: ArrayLike,
+    box_xywh: ArrayLike,
+    config: config_lib.TrackerConfig,
+) -> jax.Array:
     """[D] unit feature of one box, seen as on the first frame (roi: in its own search window).
 
     What the target pool would hold for a box tracked exactly: probes and tests take pools of
@@ -175,3 +213,45 @@ def target_feature(weights, frame, box_xywh, config):
         maps = window_maps(weights, frame, window, config)
         return roi_features(maps, window, box_xywh[None], config)[0]
     return crop_features(weights, frame, box_xywh[None], config)[0]
+
+
+class FrameFeatures:
+    """Feature extraction for one frame, with the crop / roi choice made once.
+
+    In roi mode the Feature Net runs once, at construction, on the search window around
+    ``around_xywh``; ``of_boxes`` and ``spatial_inputs`` then pool from its maps. In crop
+    mode each call crops and runs the Feature Net on its own boxes.
+    """
+
+    def __init__(
+        self,
+        weights: weights_lib.FeatureNetWeights,
+        frame: jax.Array,
+        around_xywh: jax.Array,
+        valid_size_wh: jax.Array | None,
+        config: config_lib.TrackerConfig,
+    ) -> None:
+        """
+        Args:
+          weights: Feature Net weights (``weights.FeatureNetWeights``).
+          frame: [H, W, 3] uint8 RGB frame.
+          around_xywh: [4] float32 box the roi search window is centred on.
+          valid_size_wh: optional [2] valid size of a padded frame (batched tracking).
+          config: TrackerConfig.
+        """
+        self.weights, self.frame, self.valid, self.config = weights, frame, valid_size_wh, config
+        if config.proposal_features == "roi":
+            self.window = search_window(around_xywh, config)
+            self.maps = window_maps(weights, frame, self.window, config, valid_size_wh)
+
+    def of_boxes(self, boxes_xywh: jax.Array) -> jax.Array:
+        """[N, 4] boxes -> [N, D] unit features."""
+        if self.config.proposal_features == "roi":
+            return roi_features(self.maps, self.window, boxes_xywh, self.config)
+        return crop_features(self.weights, self.frame, boxes_xywh, self.config, self.valid)
+
+    def spatial_inputs(self, windows_xywh: jax.Array) -> jax.Array:
+        """[B, 4] Spatial Net windows -> [B, G, G, C] fused conv1-3 maps."""
+        if self.config.proposal_features == "roi":
+            return roi_spatial_inputs(self.maps, self.window, windows_xywh, self.config)
+        return crop_spatial_inputs(self.weights, self.frame, windows_xywh, self.config, self.valid)

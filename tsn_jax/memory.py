@@ -11,6 +11,7 @@ first-frame windows, for the whole sequence.
 import flax
 import jax
 import jax.numpy as jnp
+from jax.typing import ArrayLike
 
 
 @flax.struct.dataclass
@@ -30,7 +31,9 @@ class SampleMemory:
     write_position: jax.Array
 
 
-def empty(capacity, input_shape, label_shape=()):
+def empty(
+    capacity: int, input_shape: tuple[int, ...], label_shape: tuple[int, ...] = ()
+) -> SampleMemory:
     """An empty buffer of ``capacity`` rows of the given per-row shapes (float32)."""
     return SampleMemory(
         inputs=jnp.zeros((capacity, *input_shape), jnp.float32),
@@ -40,7 +43,13 @@ def empty(capacity, input_shape, label_shape=()):
     )
 
 
-def write(memory, inputs, labels, keep_rows=0, where=None):
+def write(
+    memory: SampleMemory,
+    inputs: jax.Array,
+    labels: jax.Array,
+    keep_rows: int = 0,
+    where: ArrayLike | None = None,
+) -> SampleMemory:
     """Writes n rows at the write position, wrapping around; the oldest rows are overwritten.
 
     Args:

@@ -22,8 +22,12 @@ infinite centre error, so it never counts as a success at any threshold.
 import dataclasses
 import json
 import math
+import os
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from tsn_jax import boxes, results
 
@@ -56,7 +60,7 @@ class SequenceScore:
     cle: float
     num_frames: int
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict: curves as lists, non-finite numbers as ``None``."""
         return {
             "success_curve": [_json_float(v) for v in self.success_curve],
@@ -81,7 +85,9 @@ def _as_boxes(array, what):
     return array
 
 
-def frame_errors(predicted_xywh, groundtruth_xywh):
+def frame_errors(
+    predicted_xywh: npt.ArrayLike, groundtruth_xywh: npt.ArrayLike
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-frame IoU and centre error over the frames with valid ground truth.
 
     Args:
@@ -112,17 +118,19 @@ def frame_errors(predicted_xywh, groundtruth_xywh):
     return iou, error, valid
 
 
-def success_curve(iou):
+def success_curve(iou: np.ndarray) -> np.ndarray:
     """[T] IoU -> [21] fraction of frames with IoU > each SUCCESS_THRESHOLDS value."""
     return np.mean(iou[:, None] > SUCCESS_THRESHOLDS[None, :], axis=0)
 
 
-def precision_curve(center_error):
+def precision_curve(center_error: np.ndarray) -> np.ndarray:
     """[T] centre errors (px) -> [51] fraction of frames with error <= each threshold (px)."""
     return np.mean(center_error[:, None] <= PRECISION_THRESHOLDS[None, :], axis=0)
 
 
-def evaluate_sequence(predicted_xywh, groundtruth_xywh):
+def evaluate_sequence(
+    predicted_xywh: npt.ArrayLike, groundtruth_xywh: npt.ArrayLike
+) -> SequenceScore:
     """Scores one sequence's predictions with the OTB one-pass evaluation.
 
     Args:
@@ -158,7 +166,7 @@ def evaluate_sequence(predicted_xywh, groundtruth_xywh):
     )
 
 
-def aggregate(scores):
+def aggregate(scores: Iterable[SequenceScore]) -> SequenceScore:
     """Averages sequence scores, each sequence weighing the same (as the OTB toolkit does).
 
     Args:
@@ -191,7 +199,7 @@ def aggregate(scores):
     )
 
 
-def format_table(scored, overall):
+def format_table(scored: Mapping[str, SequenceScore], overall: SequenceScore) -> str:
     """A fixed-width text table: one row per sequence and a final ``overall`` row.
 
     Args:
@@ -216,7 +224,9 @@ def format_table(scored, overall):
     return "\n".join(lines)
 
 
-def write_summary(path, scored, overall):
+def write_summary(
+    path: str | os.PathLike[str], scored: Mapping[str, SequenceScore], overall: SequenceScore
+) -> None:
     """Writes ``{"sequences": {name: {...}}, "overall": {...}}`` as JSON, atomically.
 
     Each entry is :meth:`SequenceScore.to_dict` (curves as lists; NaN written as ``null``). The

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import tqdm
 
-from tsn_jax import run
+from tsn_jax import datasets, run
 
 _FACTORIES = {"csrt": "TrackerCSRT", "kcf": "TrackerKCF"}
 NAMES = tuple(_FACTORIES)
@@ -20,7 +20,7 @@ class PeerUnavailableError(RuntimeError):
     """The installed OpenCV lacks the contrib trackers."""
 
 
-def create(name):
+def create(name: str) -> cv2.Tracker:
     """A fresh OpenCV tracker by name ("csrt" or "kcf")."""
     if name not in _FACTORIES:
         raise ValueError(f"unknown peer tracker {name!r}; known: {', '.join(NAMES)}")
@@ -42,7 +42,9 @@ def _opencv_box(box_xywh, frame_wh):
     return (x0, y0, max(x1 - x0, 1), max(y1 - y0, 1))
 
 
-def track_sequence(name, sequence, progress=True):
+def track_sequence(
+    name: str, sequence: datasets.Sequence, progress: bool = True
+) -> run.TrackResult:
     """Tracks a sequence with an OpenCV tracker.
 
     Args:

@@ -4,9 +4,12 @@ One line per tracker, legends ``name [AUC]`` / ``name [prec@20]``, best tracker 
 the OTB benchmark's figures. The curves come from :mod:`tsn_jax.metrics`.
 """
 
+import os
 import pathlib
+from collections.abc import Mapping
 
 import numpy as np
+import numpy.typing as npt
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -49,7 +52,9 @@ def _plot(curves, thresholds, score, path, title, xlabel, ylabel):
     return [f"{name} [{score(curve):.3f}]" for name, curve in ranked]
 
 
-def plot_success(curves, path, title="Success plot"):
+def plot_success(
+    curves: Mapping[str, npt.ArrayLike], path: str | os.PathLike[str], title: str = "Success plot"
+) -> list[str]:
     """Writes an OTB success plot.
 
     Args:
@@ -75,7 +80,9 @@ def plot_success(curves, path, title="Success plot"):
     )
 
 
-def plot_precision(curves, path, title="Precision plot"):
+def plot_precision(
+    curves: Mapping[str, npt.ArrayLike], path: str | os.PathLike[str], title: str = "Precision plot"
+) -> list[str]:
     """Writes an OTB precision plot.
 
     Args:

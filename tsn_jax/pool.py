@@ -1,7 +1,8 @@
-"""The target pool of tuple learning (paper 3.2.1; DESIGN.md "Tuple learning").
+"""The target pool of tuple learning (paper 3.2.1; docs/decisions.md D33).
 
 A fixed-capacity buffer of unit-normalised features of tracked targets, each with the
-confidence it was tracked with, and a ``valid`` mask (never a growing list, STYLE.md 2).
+confidence it was tracked with, and a ``valid`` mask (never a growing list: shapes stay static
+under jit).
 Slot 0 holds the first-frame target and is never evicted. The tuple for frame t + 1 is the K
 pool entries with the largest |coefficient| in the Lasso reconstruction of the target p_t over
 the pool D_{t-1} *before* p_t is added (Eq. 1), ordered by |coefficient| and padded with
@@ -12,6 +13,7 @@ is then (1 - lambda) times p_t's own slot.
 import flax
 import jax
 import jax.numpy as jnp
+from jax.typing import ArrayLike
 
 from tsn_jax import sparse_coding
 
@@ -40,13 +42,13 @@ class TargetPool:
     valid: jax.Array
 
 
-def normalize(x, eps=1e-8):
+def normalize(x: ArrayLike, eps: float = 1e-8) -> jax.Array:
     """[D] float vector -> [D] float32 ``x / max(||x||_2, eps)`` (a zero vector stays zero)."""
     x = jnp.asarray(x, jnp.float32)
     return x / jnp.maximum(jnp.linalg.norm(x), eps)
 
 
-def init_pool(first_feature, capacity):
+def init_pool(first_feature: ArrayLike, capacity: int) -> TargetPool:
     """A pool holding only the first-frame target, in slot 0.
 
     Args:
@@ -73,12 +75,12 @@ def init_pool(first_feature, capacity):
     )
 
 
-def add(pool, feature, confidence):
+def add(pool: TargetPool, feature: ArrayLike, confidence: ArrayLike) -> TargetPool:
     """Adds a target: the first empty slot, or, when full, the least confident of slots 1..C-1.
 
     When the pool is full the new entry always replaces the least confident one, even if the
-    new confidence is lower still (DESIGN.md: "the least confident entry is replaced by the new
-    target"), so the pool keeps following the target's recent appearance. Slot 0 is never
+    new confidence is lower still (paper 3.2.1: "removing the least confident sample and adding
+    the new target"), so the pool keeps following the target's recent appearance. Slot 0 is never
     replaced; a pool of capacity 1 is returned unchanged. Jittable: no branching on values.
 
     Args:
@@ -111,11 +113,11 @@ def add(pool, feature, confidence):
     )
 
 
-def select_tuple(coeffs, valid, k):
+def select_tuple(coeffs: ArrayLike, valid: ArrayLike, k: int) -> jax.Array:
     """The k valid entries with the largest |coeff|, ordered by |coeff| descending.
 
     Entries beyond the number of valid slots with a non-zero coefficient are padded with slot 0
-    (DESIGN.md "Tuple learning"); ties keep the lower slot first.
+    (docs/decisions.md D33); ties keep the lower slot first.
 
     Args:
       coeffs: [C] float Lasso coefficients.
@@ -138,7 +140,14 @@ def select_tuple(coeffs, valid, k):
     return jnp.where(top_score > 0, top_index, 0).astype(jnp.int32)
 
 
-def learn_tuple(pool, target, lam, k, num_iters, method="admm"):
+def learn_tuple(
+    pool: TargetPool,
+    target: ArrayLike,
+    lam: ArrayLike,
+    k: int,
+    num_iters: int,
+    method: str = "admm",
+) -> tuple[jax.Array, jax.Array, jax.Array]:
     """Tuple learning (Eq. 1): Lasso of the target over the pool, then the top-k entries.
 
     Args:
@@ -162,7 +171,7 @@ def learn_tuple(pool, target, lam, k, num_iters, method="admm"):
     return indices, pool.features[indices], coeffs
 
 
-def recent_tuple(tuple_features, feature):
+def recent_tuple(tuple_features: jax.Array, feature: ArrayLike) -> jax.Array:
     """The tuple without tuple learning (ablation): the K most recent targets, newest first.
 
     Args:

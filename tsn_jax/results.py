@@ -13,6 +13,7 @@ import pathlib
 import re
 
 import numpy as np
+import numpy.typing as npt
 
 from tsn_jax import boxes
 
@@ -23,7 +24,7 @@ class ResultsError(ValueError):
     """A result file or a box array that cannot be read or written; names the file and line."""
 
 
-def atomic_write_text(path, text):
+def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
     """Writes ``text`` to ``path`` through ``<path>.tmp`` and ``os.replace``.
 
     Creates the parent folders. The temporary file is removed when writing fails.
@@ -46,7 +47,7 @@ def atomic_write_text(path, text):
         raise
 
 
-def write_results(path, boxes_xywh):
+def write_results(path: str | os.PathLike[str], boxes_xywh: npt.ArrayLike) -> None:
     """Writes per-frame boxes as an OTB result file.
 
     Args:
@@ -77,7 +78,7 @@ def _parse_line(path, line_number, line):
         raise ResultsError(f"{path}:{line_number}: not a number in {line.strip()!r}") from None
 
 
-def read_results(path):
+def read_results(path: str | os.PathLike[str]) -> np.ndarray:
     """Reads an OTB result (or ground-truth) file.
 
     Values may be separated by commas, tabs or spaces (any mix). Trailing blank lines are

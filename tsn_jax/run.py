@@ -8,15 +8,21 @@ with sequence length.
 
 import dataclasses
 import json
+import os
 import pathlib
 import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 import jax
 import numpy as np
+import numpy.typing as npt
 import tqdm
 from absl import logging
 
+from tsn_jax import config as config_lib
 from tsn_jax import datasets, results, tracker
+from tsn_jax import weights as weights_lib
 
 
 class TrackingError(ValueError):
@@ -59,7 +65,7 @@ def _memory_map_counts():
         return None
 
 
-def release_compiled_if_maps_run_low(fraction=0.5):
+def release_compiled_if_maps_run_low(fraction: float = 0.5) -> bool:
     """Drops JAX's compiled executables (``jax.clear_caches``) once this process holds more
     than ``fraction`` of the kernel's memory-map limit; returns whether it did.
 
@@ -77,7 +83,9 @@ def release_compiled_if_maps_run_low(fraction=0.5):
     return True
 
 
-def check_frame(frame, expected_shape, sequence_name, index):
+def check_frame(
+    frame: np.ndarray, expected_shape: tuple[int, ...], sequence_name: str, index: int
+) -> None:
     """Raises TrackingError unless ``frame`` is uint8 [H, W, 3] of the first frame's size."""
     if frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
         raise TrackingError(
@@ -91,7 +99,9 @@ def check_frame(frame, expected_shape, sequence_name, index):
         )
 
 
-def check_output(name, index, box, score, warned):
+def check_output(
+    name: str, index: int, box: npt.ArrayLike, score: npt.ArrayLike, warned: bool
+) -> bool:
     """Checks one frame's output on the host: a non-finite box is an error; a non-finite score
     (a diverged net; the step counts the frame as failed and keeps the last box) is logged,
     once per sequence.
@@ -115,7 +125,14 @@ def check_output(name, index, box, score, warned):
     return warned
 
 
-def track_sequence(weights, sequence, config, seed=0, progress=True, on_frame=None):
+def track_sequence(
+    weights: weights_lib.FeatureNetWeights,
+    sequence: datasets.Sequence,
+    config: config_lib.TrackerConfig,
+    seed: int = 0,
+    progress: bool = True,
+    on_frame: Callable[[int, np.ndarray, np.ndarray], None] | None = None,
+) -> TrackResult:
     """Tracks a whole sequence from its initial box.
 
     Args:
@@ -201,7 +218,7 @@ def track_sequence(weights, sequence, config, seed=0, progress=True, on_frame=No
     )
 
 
-def read_timings(path):
+def read_timings(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The timings.json of a results folder as a dict ({} when missing or unreadable)."""
     try:
         with open(path) as f:
@@ -210,7 +227,13 @@ def read_timings(path):
         return {}
 
 
-def track_all(sequences, track_one, output_dir, overwrite=False, info=None):
+def track_all(
+    sequences: Iterable[datasets.Sequence],
+    track_one: Callable[[datasets.Sequence], TrackResult],
+    output_dir: str | os.PathLike[str],
+    overwrite: bool = False,
+    info: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     """Tracks sequences one by one into ``output_dir``, resumably.
 
     Each sequence's boxes are written to ``<output_dir>/<name>.txt`` (OTB format, 1-based) as

@@ -8,6 +8,7 @@ scale as a power of ``scale_step``). Boxes are xywh in frame pixels (see ``boxes
 
 import jax
 import jax.numpy as jnp
+from jax.typing import ArrayLike
 
 from tsn_jax import boxes
 
@@ -30,15 +31,15 @@ def _jitter(box_xywh, translation, log_scale, scale_step):
 
 
 def gaussian_proposals(
-    key,
-    box_xywh,
-    num,
-    translation_std,
-    scale_std,
-    scale_step,
-    frame_size_wh,
-    min_size,
-):
+    key: jax.Array,
+    box_xywh: jax.Array,
+    num: int,
+    translation_std: float,
+    scale_std: float,
+    scale_step: float,
+    frame_size_wh: ArrayLike | tuple[float, float],
+    min_size: float,
+) -> jax.Array:
     """Proposals drawn from a Gaussian around the last box; the first one is the box itself.
 
     Args:
@@ -66,7 +67,14 @@ def gaussian_proposals(
     return boxes.clip_to_frame(proposals, frame_size_wh, min_size)
 
 
-def training_samples(key, box_xywh, num, scale_step, frame_size_wh, min_size):
+def training_samples(
+    key: jax.Array,
+    box_xywh: jax.Array,
+    num: int,
+    scale_step: float,
+    frame_size_wh: ArrayLike | tuple[float, float],
+    min_size: float,
+) -> tuple[jax.Array, jax.Array]:
     """First-frame samples with IoU labels spread over [0, 1].
 
     Half the samples are close to the target (translation std 0.1, log-scale std 1), half are

@@ -12,10 +12,13 @@ Grid convention: cell (i, j) of a window [x, y, w, h] covers x + j * w / G .. x 
 (columns) and likewise rows; its centre is x + (j + 0.5) * w / G.
 """
 
+from collections.abc import Sequence
+
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import optax
+from jax.typing import ArrayLike
 
 
 class PatchConv(nn.Module):
@@ -31,7 +34,7 @@ class PatchConv(nn.Module):
     size: int = 3
 
     @nn.compact
-    def __call__(self, x):
+    def __call__(self, x: jax.Array) -> jax.Array:
         channels, k = x.shape[-1], self.size
         kernel = self.param(
             "kernel", nn.initializers.lecun_normal(), (k, k, channels, self.features)
@@ -70,7 +73,7 @@ class SpatialNet(nn.Module):
     kernel_sizes: tuple = (1, 3, 3)
 
     @nn.compact
-    def __call__(self, inputs, logits=False):
+    def __call__(self, inputs: jax.Array, logits: bool = False) -> jax.Array:
         """[B, G, G, C] -> [B, G, G] confidences (or, with ``logits``, the pre-sigmoid map)."""
         x = inputs
         widths = (*self.features, 1)
@@ -80,7 +83,7 @@ class SpatialNet(nn.Module):
         return x[..., 0] if logits else nn.sigmoid(x[..., 0])
 
 
-def fuse(maps, grid):
+def fuse(maps: Sequence[jax.Array], grid: int) -> jax.Array:
     """Resizes feature maps to one grid, scales each layer to unit RMS and concatenates them.
 
     Args:
@@ -103,7 +106,7 @@ def fuse(maps, grid):
     return jnp.concatenate(fused, axis=-1)
 
 
-def cell_centers(windows_xywh, grid):
+def cell_centers(windows_xywh: jax.Array, grid: int) -> tuple[jax.Array, jax.Array]:
     """Centres of the grid cells of [B, 4] windows: (xs [B, G], ys [B, G]) frame pixels."""
     offsets = (jnp.arange(grid, dtype=jnp.float32) + 0.5) / grid
     xs = windows_xywh[:, 0:1] + offsets[None, :] * windows_xywh[:, 2:3]
@@ -111,7 +114,9 @@ def cell_centers(windows_xywh, grid):
     return xs, ys
 
 
-def gaussian_labels(windows_xywh, targets_xywh, grid, sigma_factor):
+def gaussian_labels(
+    windows_xywh: jax.Array, targets_xywh: jax.Array, grid: int, sigma_factor: float
+) -> jax.Array:
     """Soft labels: a Gaussian on each window's grid centred on its target.
 
     Args:
@@ -136,7 +141,13 @@ def gaussian_labels(windows_xywh, targets_xywh, grid, sigma_factor):
 LOSSES = ("l2", "bce")
 
 
-def loss(params, map_logits, labels, weight_decay, kind="l2"):
+def loss(
+    params: optax.Params,
+    map_logits: jax.Array,
+    labels: jax.Array,
+    weight_decay: float,
+    kind: str = "l2",
+) -> jax.Array:
     """Eq. 5: mean over windows of the summed map error + weight_decay * ||params||^2.
 
     Args:
@@ -146,7 +157,7 @@ def loss(params, map_logits, labels, weight_decay, kind="l2"):
       weight_decay: lambda of Eq. 5.
       kind: "l2": the paper's squared error of the sigmoid map; "bce": binary cross-entropy
         with the soft labels, whose gradient (sigmoid - label) does not vanish when the map
-        saturates (WORKSPACE.md: the squared error's all-zero maps).
+        saturates (docs/decisions.md D14: the squared error's all-zero maps).
     """
     if kind == "l2":
         errors = jnp.square(jax.nn.sigmoid(map_logits) - labels)
@@ -159,7 +170,9 @@ def loss(params, map_logits, labels, weight_decay, kind="l2"):
     return data + weight_decay * decay
 
 
-def make_optimizer(learning_rate, momentum, clip_norm=1.0):
+def make_optimizer(
+    learning_rate: float, momentum: float, clip_norm: float | None = 1.0
+) -> optax.GradientTransformation:
     """SGD with momentum (Eq. 6) on gradients clipped to a global norm of ``clip_norm``.
 
     Without clipping, the first steps' large gradients (all 289 cells start near 0.5 while
@@ -172,7 +185,15 @@ def make_optimizer(learning_rate, momentum, clip_norm=1.0):
     return optax.chain(optax.clip_by_global_norm(clip_norm), sgd) if clip_norm else sgd
 
 
-def train_step(model, optimizer, params, opt_state, batch, weight_decay, loss_kind="l2"):
+def train_step(
+    model: SpatialNet,
+    optimizer: optax.GradientTransformation,
+    params: optax.Params,
+    opt_state: optax.OptState,
+    batch: tuple[jax.Array, jax.Array],
+    weight_decay: float,
+    loss_kind: str = "l2",
+) -> tuple[optax.Params, optax.OptState, jax.Array]:
     """One SGD step on (inputs [B, G, G, C], labels [B, G, G]) -> (params, opt_state, loss)."""
     inputs, labels = batch
     value, grads = jax.value_and_grad(
@@ -185,21 +206,21 @@ def train_step(model, optimizer, params, opt_state, batch, weight_decay, loss_ki
 
 
 def train(
-    model,
-    optimizer,
-    params,
-    opt_state,
-    key,
-    inputs,
-    labels,
-    valid,
+    model: SpatialNet,
+    optimizer: optax.GradientTransformation,
+    params: optax.Params,
+    opt_state: optax.OptState,
+    key: jax.Array,
+    inputs: ArrayLike,
+    labels: ArrayLike,
+    valid: ArrayLike,
     *,
-    num_steps,
-    batch_size,
-    weight_decay,
-    loss_kind="l2",
-    unroll=False,
-):
+    num_steps: int,
+    batch_size: int,
+    weight_decay: float,
+    loss_kind: str = "l2",
+    unroll: bool = False,
+) -> tuple[optax.Params, optax.OptState, jax.Array]:
     """``num_steps`` SGD steps on minibatches of valid memory entries (a ``lax.scan``, or unrolled).
 
     Args:
@@ -238,7 +259,13 @@ def train(
     return params, opt_state, jnp.stack(losses) if losses else jnp.zeros((0,), jnp.float32)
 
 
-def refine(maps, windows_xywh, boxes_xywh, method="argmax", min_peak=0.0):
+def refine(
+    maps: jax.Array,
+    windows_xywh: jax.Array,
+    boxes_xywh: jax.Array,
+    method: str = "argmax",
+    min_peak: float = 0.0,
+) -> tuple[jax.Array, jax.Array]:
     """Eq. 7: moves each candidate's centre to its confidence map's peak.
 
     Args:
@@ -281,7 +308,7 @@ def refine(maps, windows_xywh, boxes_xywh, method="argmax", min_peak=0.0):
     return refined, peaks
 
 
-def ensemble(boxes_xywh, weights):
+def ensemble(boxes_xywh: jax.Array, weights: jax.Array) -> jax.Array:
     """Eq. 8: sum_k pi_k * box_k with pi = weights / sum(weights) (uniform if they sum to 0).
 
     Args:

@@ -28,7 +28,7 @@ class TrackerState:
       samples: Temporal Net sample memory (features [M, D], IoU labels [M]).
       tuples: the tuples the sample memory's frames were scored with ([memory_frames + 1, K, D];
         row 0 for the first-frame rows, row 1 + j for the ring's j-th frame block), written
-        in step with it (``tracker.tuple_rows_of_samples``).
+        in step with it (``online.tuple_rows_of_samples``).
       windows: Spatial Net sample memory (fused maps [S, G, G, C], Gaussian labels [S, G, G]).
       box_regression: [D + 1, 4] float32 bounding-box regression weights (first frame).
       search_growth: [] float32 proposal spread multiplier (> 1 after failures).

@@ -12,6 +12,7 @@ not change it (OTB annotates occluded targets by their full extent).
 """
 
 import dataclasses
+import os
 import pathlib
 
 import cv2
@@ -46,19 +47,19 @@ class Scene:
     occluder_boxes_xywh: np.ndarray
     occluder_colour: np.ndarray
 
-    def target_patch(self, index):
+    def target_patch(self, index: int) -> np.ndarray:
         """uint8 [h, w, 3] RGB: the texture resized to frame ``index``'s box."""
         _, _, w, h = self.boxes_xywh[index].astype(int)
         return cv2.resize(self.texture, (w, h), interpolation=cv2.INTER_AREA)
 
-    def occluder_mask(self, index):
+    def occluder_mask(self, index: int) -> np.ndarray:
         """bool [H, W]: the pixels the occluder covers in frame ``index``."""
         mask = np.zeros(self.background.shape[:2], bool)
         x, y, w, h = self.occluder_boxes_xywh[index].astype(int)
         mask[y : y + h, x : x + w] = True
         return mask
 
-    def render(self, index):
+    def render(self, index: int) -> np.ndarray:
         """Frame ``index`` as uint8 [H, W, 3] RGB."""
         frame = self.background.copy()
         x, y, w, h = self.boxes_xywh[index].astype(int)
@@ -123,7 +124,9 @@ def _occluder_boxes(target_xywh, frame_size_wh, side):
     return boxes.xyxy_to_xywh(xyxy)
 
 
-def make_scene(num_frames=60, frame_size_wh=(320, 240), seed=0):
+def make_scene(
+    num_frames: int = 60, frame_size_wh: tuple[int, int] = (320, 240), seed: int = 0
+) -> Scene:
     """Draws the synthetic scene (see the module docstring); deterministic for ``seed``.
 
     Args:
@@ -172,7 +175,12 @@ def make_scene(num_frames=60, frame_size_wh=(320, 240), seed=0):
     return Scene(background, texture, target, occluder, colour)
 
 
-def make_sequence(num_frames=60, frame_size_wh=(320, 240), seed=0, name="synthetic"):
+def make_sequence(
+    num_frames: int = 60,
+    frame_size_wh: tuple[int, int] = (320, 240),
+    seed: int = 0,
+    name: str = "synthetic",
+) -> datasets.Sequence:
     """A synthetic ``datasets.Sequence`` with exact 0-based ground truth, rendered lazily.
 
     Args:
@@ -194,7 +202,7 @@ def _format_value(value):
     return np.format_float_positional(float(value), trim="-")
 
 
-def write_otb(sequence, directory):
+def write_otb(sequence: datasets.Sequence, directory: str | os.PathLike[str]) -> pathlib.Path:
     """Writes a sequence in the OTB layout that ``datasets.load_otb_sequence`` reads.
 
     Writes ``directory/<name>/img/0001.jpg ...`` (JPEG quality 95) and

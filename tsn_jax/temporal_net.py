@@ -13,6 +13,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import optax
+from jax.typing import ArrayLike
 
 from tsn_jax import boxes
 
@@ -29,7 +30,9 @@ class TemporalNet(nn.Module):
     dropout_rate: float = 0.5
 
     @nn.compact
-    def __call__(self, tuple_features, proposal_features, *, train):
+    def __call__(
+        self, tuple_features: jax.Array, proposal_features: jax.Array, *, train: bool
+    ) -> jax.Array:
         """Scores proposals.
 
         Args:
@@ -62,7 +65,7 @@ class TemporalNet(nn.Module):
         return nn.sigmoid(nn.Dense(1, name="fc3")(x)[:, 0])
 
 
-def loss(similarities, labels, loss_type="l1"):
+def loss(similarities: jax.Array, labels: jax.Array, loss_type: str = "l1") -> jax.Array:
     """Mean L1 (paper) or squared ("l2", the ablation) error of [B] similarities vs [B] labels."""
     error = similarities - labels
     if loss_type == "l1":
@@ -72,12 +75,20 @@ def loss(similarities, labels, loss_type="l1"):
     raise ValueError(f"unknown temporal loss {loss_type!r}; expected 'l1' or 'l2'")
 
 
-def make_optimizer(learning_rate, momentum):
+def make_optimizer(learning_rate: float, momentum: float) -> optax.GradientTransformation:
     """SGD with momentum (paper 4.1)."""
     return optax.sgd(learning_rate, momentum=momentum)
 
 
-def train_step(model, optimizer, params, opt_state, batch, key, loss_type="l1"):
+def train_step(
+    model: TemporalNet,
+    optimizer: optax.GradientTransformation,
+    params: optax.Params,
+    opt_state: optax.OptState,
+    batch: tuple[jax.Array, jax.Array, jax.Array],
+    key: jax.Array,
+    loss_type: str = "l1",
+) -> tuple[optax.Params, optax.OptState, jax.Array]:
     """One SGD step.
 
     Args:
@@ -116,26 +127,26 @@ def _masked_choice(key, valid, shape):
 
 
 def train(
-    model,
-    optimizer,
-    params,
-    opt_state,
-    key,
-    sample_features,
-    sample_labels,
-    sample_valid,
-    tuple_candidates,
-    tuple_valid,
+    model: TemporalNet,
+    optimizer: optax.GradientTransformation,
+    params: optax.Params,
+    opt_state: optax.OptState,
+    key: jax.Array,
+    sample_features: ArrayLike,
+    sample_labels: ArrayLike,
+    sample_valid: ArrayLike,
+    tuple_candidates: ArrayLike | None,
+    tuple_valid: ArrayLike | None,
     *,
-    num_steps,
-    batch_size,
-    k,
-    loss_type="l1",
-    sample_boxes=None,
-    tuple_boxes=None,
-    tuple_table=None,
-    sample_tuple_rows=None,
-):
+    num_steps: int,
+    batch_size: int,
+    k: int,
+    loss_type: str = "l1",
+    sample_boxes: ArrayLike | None = None,
+    tuple_boxes: ArrayLike | None = None,
+    tuple_table: jax.Array | None = None,
+    sample_tuple_rows: jax.Array | None = None,
+) -> tuple[optax.Params, optax.OptState, jax.Array]:
     """``num_steps`` SGD steps on minibatches drawn from a sample memory, in one ``lax.scan``.
 
     Each minibatch takes ``batch_size`` valid samples (features and IoU labels). Each sample

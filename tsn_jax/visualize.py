@@ -1,9 +1,12 @@
 """Writes a tracking video: each frame with the predicted box (and the ground truth if known)."""
 
+import os
 import pathlib
+from collections.abc import Iterable
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 PREDICTION_BGR = (0, 255, 0)
 GROUNDTRUTH_BGR = (0, 0, 255)
@@ -28,7 +31,13 @@ class VideoWriter:
       png_frames: 1-based frame numbers also saved as ``<video stem>_<number>.png`` beside it.
     """
 
-    def __init__(self, path, groundtruth_xywh=None, fps=25.0, png_frames=()):
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        groundtruth_xywh: np.ndarray | None = None,
+        fps: float = 25.0,
+        png_frames: Iterable[int] = (),
+    ) -> None:
         self.path = pathlib.Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.groundtruth = groundtruth_xywh
@@ -36,7 +45,7 @@ class VideoWriter:
         self.png_frames = {int(n) for n in png_frames}
         self._writer = None
 
-    def __call__(self, index, frame_rgb, box_xywh):
+    def __call__(self, index: int, frame_rgb: np.ndarray, box_xywh: npt.ArrayLike) -> None:
         """Draws frame ``index`` ([H, W, 3] uint8 RGB) with its 0-based xywh box."""
         image = cv2.cvtColor(frame_rgb, cv2.COLOR_RGB2BGR)
         if self.groundtruth is not None and index < len(self.groundtruth):
@@ -58,7 +67,7 @@ class VideoWriter:
             if not cv2.imwrite(str(png), image):
                 raise OSError(f"OpenCV cannot write {png}")
 
-    def close(self):
+    def close(self) -> None:
         if self._writer is not None:
             self._writer.release()
             self._writer = None

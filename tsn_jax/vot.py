@@ -18,8 +18,10 @@ Host-side Python/NumPy, float64, boxes 0-based xywh (see :mod:`tsn_jax.boxes`).
 
 import dataclasses
 import math
+from collections.abc import Callable, Iterable
 
 import numpy as np
+import numpy.typing as npt
 
 from tsn_jax import boxes
 
@@ -52,12 +54,12 @@ class ResetRun:
     accuracy_mask: np.ndarray
 
     @property
-    def robustness(self):
+    def robustness(self) -> int:
         """Number of failures."""
         return len(self.failures)
 
     @property
-    def accuracy(self):
+    def accuracy(self) -> float:
         """Mean IoU over ``accuracy_mask`` frames (NaN when no frame counts)."""
         if not self.accuracy_mask.any():
             return math.nan
@@ -78,8 +80,13 @@ def _next_known(known, start):
 
 
 def run_reset_protocol(
-    sequence_frames, groundtruth_xywh, tracker_init, tracker_update, skip=5, burn_in=10
-):
+    sequence_frames: Iterable[np.ndarray],
+    groundtruth_xywh: npt.ArrayLike,
+    tracker_init: Callable[[np.ndarray, np.ndarray], None],
+    tracker_update: Callable[[np.ndarray], npt.ArrayLike],
+    skip: int = 5,
+    burn_in: int = 10,
+) -> ResetRun:
     """Tracks one sequence under the VOT reset protocol.
 
     The tracker starts on frame 0 (or the first frame with known ground truth). On every later
@@ -159,7 +166,7 @@ def run_reset_protocol(
     )
 
 
-def segments(run):
+def segments(run: ResetRun) -> list[tuple[np.ndarray, bool]]:
     """The per-initialisation overlap sequences that the EAO is built from.
 
     A segment starts on the frame after a (re-)initialisation (the initialisation frame, whose
@@ -191,7 +198,9 @@ def segments(run):
     return out
 
 
-def expected_average_overlap(runs, interval=VOT2016_EAO_INTERVAL):
+def expected_average_overlap(
+    runs: Iterable[ResetRun], interval: tuple[int, int] = VOT2016_EAO_INTERVAL
+) -> tuple[float, np.ndarray]:
     """Expected average overlap (VOT2016 definition) from reset-protocol runs.
 
     With the segments :math:`s` of all runs (:func:`segments`), overlaps :math:`\\Phi_{s,i}` for
@@ -246,7 +255,9 @@ def expected_average_overlap(runs, interval=VOT2016_EAO_INTERVAL):
     return (float(np.mean(window)) if window.size else math.nan), curve
 
 
-def summarize(runs, interval=VOT2016_EAO_INTERVAL):
+def summarize(
+    runs: Iterable[ResetRun], interval: tuple[int, int] = VOT2016_EAO_INTERVAL
+) -> dict[str, float]:
     """VOT measures over several sequences' runs.
 
     Args:

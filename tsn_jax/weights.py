@@ -24,6 +24,7 @@ import tempfile
 import flax
 import jax
 import numpy as np
+import numpy.typing as npt
 
 from tsn_jax import feature_net
 
@@ -97,7 +98,13 @@ def _checked(params: dict, arch: str, source) -> dict:
     return out
 
 
-def make_weights(params: dict, mean_rgb, std_rgb, arch: str, source="weights") -> FeatureNetWeights:
+def make_weights(
+    params: dict,
+    mean_rgb: npt.ArrayLike,
+    std_rgb: npt.ArrayLike,
+    arch: str,
+    source: str | os.PathLike[str] = "weights",
+) -> FeatureNetWeights:
     """Builds checked FeatureNetWeights (float32 NumPy leaves) from a Flax param dict.
 
     Raises:
@@ -141,7 +148,7 @@ def random_weights(arch: str, key: jax.Array) -> FeatureNetWeights:
     )
 
 
-def save(path, weights: FeatureNetWeights) -> pathlib.Path:
+def save(path: str | os.PathLike[str], weights: FeatureNetWeights) -> pathlib.Path:
     """Writes ``weights`` to ``path`` in the project format (atomically; parents created).
 
     Returns:
@@ -175,7 +182,7 @@ def save(path, weights: FeatureNetWeights) -> pathlib.Path:
     return path
 
 
-def load(path) -> FeatureNetWeights:
+def load(path: str | os.PathLike[str]) -> FeatureNetWeights:
     """Reads a project weight file, or a torchvision-layout VGG16 ``.npz``, by its keys.
 
     Args:
@@ -212,7 +219,9 @@ def _load_arrays(path) -> FeatureNetWeights:
     )
 
 
-def torchvision_normalization(arrays: dict, source) -> tuple[np.ndarray, np.ndarray]:
+def torchvision_normalization(
+    arrays: dict, source: str | os.PathLike[str]
+) -> tuple[np.ndarray, np.ndarray]:
     """(mean_rgb, std_rgb), 0-255 units, recorded in a torchvision-layout .npz.
 
     ``input_mean_rgb_0_255`` with optional ``input_std_rgb_0_255`` (default 1: Caffe style);
@@ -252,7 +261,10 @@ def _from_project_arrays(arrays: dict, path) -> FeatureNetWeights:
 
 
 def from_torchvision(
-    state: dict, mean_rgb, std_rgb, source="torchvision state dict"
+    state: dict,
+    mean_rgb: npt.ArrayLike,
+    std_rgb: npt.ArrayLike,
+    source: str | os.PathLike[str] = "torchvision state dict",
 ) -> FeatureNetWeights:
     """VGG16 conv1_1..conv3_3 from a torchvision state dict (other keys are ignored).
 
@@ -325,7 +337,7 @@ def _matconvnet_mean(mat: dict, path) -> np.ndarray:
     raise WeightsError(f"{path}: no normalization.averageImage found")
 
 
-def from_matconvnet(path) -> FeatureNetWeights:
+def from_matconvnet(path: str | os.PathLike[str]) -> FeatureNetWeights:
     """VGG-M conv1..conv3 from MatConvNet's ``imagenet-vgg-m.mat`` (simplenn layout).
 
     Reads the old layout (top-level ``layers``, a cell of structs with ``name``, ``type`` and
@@ -385,7 +397,7 @@ def from_matconvnet(path) -> FeatureNetWeights:
     return make_weights(params, _matconvnet_mean(mat, path), np.ones(3), "vggm", path)
 
 
-def from_onnx(path, bgr_input: bool = True) -> FeatureNetWeights:
+def from_onnx(path: str | os.PathLike[str], bgr_input: bool = True) -> FeatureNetWeights:
     """VGG16 conv1_1..conv3_3 from the first 7 Conv nodes of an ONNX graph (in graph order).
 
     Conv weights (OIHW) and biases are read from the graph's initializers (or Constant nodes).

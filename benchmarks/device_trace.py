@@ -1,12 +1,13 @@
 """Where a tracking step's device time goes: a ``jax.profiler`` trace of steps, summarised.
 
-  python -m bin.benchmark --mode=speed --demo --speed_trace_frames=10 [--speed_trace_dir=D]
+  python -m benchmarks.speed --demo --speed_trace_frames=10 [--speed_trace_dir=D]
 
-On a GPU the roi step is latency-bound (WORKSPACE "Speed on one H100"): a few ms of small
-kernels. The stage breakdown of ``profiling`` times each stage jitted alone; a trace shows the
-compiled step itself: how many kernels one step launches, how long the device is busy, and
-which HLO ops take the time. ``capture`` runs steps under ``jax.profiler.trace``;
+On a GPU the roi step is latency-bound (docs/results.md "Speed on one H100"): a few ms of small
+kernels. The stage breakdown of ``benchmarks.speed`` times each stage jitted alone; a trace
+shows the compiled step itself: how many kernels one step launches, how long the device is
+busy, and which HLO ops take the time. ``capture`` runs steps under ``jax.profiler.trace``;
 ``summarize`` reads the ``*.trace.json.gz`` it writes (Chrome trace events, microseconds).
+Part of the lab: ``benchmarks.speed`` calls it, nothing in ``tsn_jax`` or ``bin`` does.
 
 Device events are those of processes named ``/device:...`` (one per GPU). Their threads are
 the device's streams ("Stream #N(...)": one event per kernel or copy) and derived lines

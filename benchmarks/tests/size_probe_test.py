@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from tests import benchmark_scripts
+from benchmarks import size_probe
 from tsn_jax import results, synthetic
 
 
@@ -12,7 +12,7 @@ def test_oracle_sizes_restore_the_true_size(tmp_path, capsys):
     centres = truth[:, :2] + truth[:, 2:] / 2
     small = truth[:, 2:] * 0.6  # right centres, boxes 0.6 of the size: IoU 0.36
     results.write_results(tmp_path / "s.txt", np.concatenate([centres - small / 2, small], 1))
-    benchmark_scripts.load("size_probe").oracle_sizes(tmp_path, [sequence])
+    size_probe.oracle_sizes(tmp_path, [sequence])
     printed = capsys.readouterr().out
     assert "median true / tracked size 1.67" in printed
     assert "tracked: AUC 0.381" in printed  # IoU 0.36 > thresholds 0, 0.05, ..., 0.35

@@ -1,9 +1,12 @@
-r"""Performance benchmark of the tracker: compile time, latency, FLOPs, memory, stage breakdown.
+r"""Speed benchmark of the tracker: compile time, latency, FLOPs, memory, stage breakdown.
 
-  python -m bin.benchmark --mode=speed --demo [--speed_frames=100] [--speed_modes=roi,crop]
-  python -m bin.benchmark --mode=speed --dataset_dir=D --sequences=Basketball
+  python -m benchmarks.speed --demo [--speed_frames=100] [--speed_modes=roi,crop] \
+      [--weights=FILE] [--flagfile=configs/otb.flags] [--speed_batch_sizes=1,8,32]
+  python -m benchmarks.speed --dataset_dir=D --sequences=Basketball
 
-For each ``proposal_features`` mode, ``measure`` reports on one sequence:
+Tracker config flags are ``bin/config_flags.py``'s and the sequence and weight flags
+``bin.track``'s (``--demo``, ``--dataset_dir``, ``--video``, ``--weights``, ``--seed``). For
+each ``proposal_features`` mode, ``measure`` reports on one sequence:
 
 * compile time of ``tracker.init`` and of ``tracker.step``'s two forms, with and without the
   Temporal fine-tune (``jit(...).lower(...).compile()``; a load from the persistent
@@ -14,12 +17,19 @@ For each ``proposal_features`` mode, ``measure`` reports on one sequence:
 * peak host RSS (``ru_maxrss``) and peak device memory (``memory_stats``, None on CPU);
 * XLA's FLOPs of a frame (the two steps averaged over a fine-tune interval), the achieved
   FLOP/s and the fraction of the device's peak;
-* a stage breakdown (``stage_times``): each stage jitted on its own, on the same frame/state;
+* a stage breakdown (``stage_times``): the step's public stages (``tracker.propose``,
+  ``features.FrameFeatures``, ``tracker.score_proposals``, ``tracker.locate``,
+  ``online.update``, ``online.fine_tune``), each jitted on its own, on the same frame and
+  state, and the parts inside them that the step has no stage for (the crop and the Feature
+  Net of the features, tuple learning and the Spatial Net's training of the update);
 * optionally (``--speed_trace_frames``) a profiler trace of the compiled step: kernels per
-  step, device-busy time and the ops that take it (``device_trace``).
+  step, device-busy time and the ops that take it (``benchmarks/device_trace.py``).
 
-All times are wall seconds / milliseconds measured with ``time.perf_counter``. Frames of a
-sequence shorter than needed are reused cyclically (the timing does not depend on content).
+``--speed_batch_sizes`` adds the aggregate frames per second of ``batch.track_batch`` over
+synthetic sequences. All times are wall seconds / milliseconds measured with
+``time.perf_counter``. Frames of a sequence shorter than needed are reused cyclically (the
+timing does not depend on content). The report is printed and written as JSON
+(``--speed_output``) after every measurement, so a run cut short keeps what finished.
 """
 
 import contextlib
@@ -35,66 +45,48 @@ import time
 import jax
 import jax.numpy as jnp
 import numpy as np
-from absl import flags
+from absl import app, flags
 
-from tsn_jax import (
-    boxes,
-    crop,
-    device_trace,
-    feature_net,
-    features,
-    results,
-    spatial_net,
-    tracker,
+from benchmarks import device_trace
+from bin import config_flags
+from bin import track as track_cli  # the sequence, weight and config flags
+from tsn_jax import batch, boxes, crop, feature_net, features, online, results, synthetic, tracker
+
+_FRAMES = flags.DEFINE_integer("speed_frames", 100, "Timed frames after the warmup.")
+_WARMUP = flags.DEFINE_integer("speed_warmup", 3, "Untimed frames before timing.")
+_MODES = flags.DEFINE_list("speed_modes", ["roi", "crop"], "proposal_features modes measured.")
+_PEAK_FLOPS_FLAG = flags.DEFINE_float(
+    "peak_flops", 0.0, "Device peak FLOP/s when the device is not in the table (0: unknown)."
 )
-
-if "speed_frames" not in flags.FLAGS:
-    flags.DEFINE_integer("speed_frames", 100, "--mode=speed: timed frames after the warmup.")
-if "speed_warmup" not in flags.FLAGS:
-    flags.DEFINE_integer("speed_warmup", 3, "--mode=speed: untimed frames before timing.")
-if "speed_modes" not in flags.FLAGS:
-    flags.DEFINE_list("speed_modes", ["roi", "crop"], "--mode=speed: proposal_features modes.")
-if "peak_flops" not in flags.FLAGS:
-    flags.DEFINE_float(
-        "peak_flops", 0.0, "--mode=speed: device peak FLOP/s when not in the table (0: unknown)."
-    )
-if "speed_output" not in flags.FLAGS:
-    flags.DEFINE_string("speed_output", "results/speed.json", "--mode=speed: JSON report path.")
-if "speed_batch_sizes" not in flags.FLAGS:
-    flags.DEFINE_list(
-        "speed_batch_sizes", [], "--mode=speed: also aggregate fps of batched tracking (1,8,32)."
-    )
-    flags.register_validator(
-        "speed_batch_sizes",
-        lambda values: all(v.isdigit() and int(v) > 0 for v in values),
-        "--speed_batch_sizes takes positive integers, e.g. 1,8,32",
-    )
-if "speed_stage_repeats" not in flags.FLAGS:
-    flags.DEFINE_integer(
-        "speed_stage_repeats",
-        5,
-        "--mode=speed: timed calls per stage of the breakdown (0: no breakdown, which saves "
-        "compiling every stage on its own).",
-        lower_bound=0,
-    )
-if "speed_trace_frames" not in flags.FLAGS:
-    flags.DEFINE_integer(
-        "speed_trace_frames",
-        0,
-        "--mode=speed: also trace this many steps with jax.profiler and list the device ops "
-        "that take the time (0: no trace); non-zero also traces each batched run whole.",
-        lower_bound=0,
-    )
-if "speed_trace_dir" not in flags.FLAGS:
-    flags.DEFINE_string(
-        "speed_trace_dir",
-        "",
-        "--mode=speed: where the traces go (default: <speed_output without .json>_trace/).",
-    )
-if "speed_growth_frames" not in flags.FLAGS:
-    flags.DEFINE_list(
-        "speed_growth_frames", ["20", "60"], "--mode=speed: host RSS after these frame counts."
-    )
+_OUTPUT = flags.DEFINE_string("speed_output", "results/speed.json", "JSON report path.")
+_BATCH_SIZES = flags.DEFINE_list(
+    "speed_batch_sizes", [], "Also the aggregate fps of batched tracking at these sizes (1,8,32)."
+)
+flags.register_validator(
+    "speed_batch_sizes",
+    lambda values: all(v.isdigit() and int(v) > 0 for v in values),
+    "--speed_batch_sizes takes positive integers, e.g. 1,8,32",
+)
+_STAGE_REPEATS = flags.DEFINE_integer(
+    "speed_stage_repeats",
+    5,
+    "Timed calls per stage of the breakdown (0: no breakdown, which saves compiling every "
+    "stage on its own).",
+    lower_bound=0,
+)
+_TRACE_FRAMES = flags.DEFINE_integer(
+    "speed_trace_frames",
+    0,
+    "Also trace this many steps with jax.profiler and list the device ops that take the time "
+    "(0: no trace); non-zero also traces each batched run whole.",
+    lower_bound=0,
+)
+_TRACE_DIR = flags.DEFINE_string(
+    "speed_trace_dir", "", "Where the traces go (default: <speed_output without .json>_trace/)."
+)
+_GROWTH_FRAMES = flags.DEFINE_list(
+    "speed_growth_frames", ["20", "60"], "Host RSS after these frame counts."
+)
 
 # Dense peak FLOP/s by compute dtype (NVIDIA datasheets; SXM parts; fp32 = non-tensor-core).
 _PEAK_FLOPS = (
@@ -103,10 +95,8 @@ _PEAK_FLOPS = (
     ("H100", {"bfloat16": 989.4e12, "float32": 66.9e12}),
 )
 
-STAGES = ("crop", "feature_net", "pool", "tuple", "temporal", "spatial", "updates")
 
-
-class ProfilingError(ValueError):
+class SpeedError(ValueError):
     """A benchmark cannot run as asked (names the sequence or value at fault)."""
 
 
@@ -181,7 +171,7 @@ def _driver(compiled, config):
 def _frames(sequence, count):
     """The first ``count`` frames after frame 0 (cycling), as uint8 arrays read up front."""
     if len(sequence) < 2:
-        raise ProfilingError(f"{sequence.name}: needs at least 2 frames, has {len(sequence)}")
+        raise SpeedError(f"{sequence.name}: needs at least 2 frames, has {len(sequence)}")
     distinct = min(count, len(sequence) - 1)
     loaded = [np.asarray(sequence.frame(1 + i)) for i in range(distinct)]
     return [loaded[i % distinct] for i in range(count)]
@@ -200,111 +190,106 @@ def _timed(fn, *args):
     return time.perf_counter() - start, out
 
 
-def _median_ms(fn, args, repeats):
-    """Median wall ms of ``repeats`` synchronised calls (after one untimed call)."""
-    jax.block_until_ready(fn(*args))
-    return 1e3 * statistics.median(_timed(fn, *args)[0] for _ in range(repeats))
-
-
-# Stage functions: each one piece of ``tracker.step_fn``, jitted on its own (config static).
+# The stage breakdown. Each stage is one of the step's public stages (``tracker.step_fn``'s a-f),
+# called as the step calls it and jitted on its own (config static); "fine_tune" runs on every
+# ``temporal_update_interval``-th frame only.
+STAGES = ("propose", "features", "score", "locate", "update", "fine_tune")
+# Parts inside the stages that the step has no stage for: the crop and the Feature Net of
+# "features" (roi: the search window; crop: every proposal's context region), and tuple
+# learning (Eq. 1) and the Spatial Net's training steps inside "update".
+PARTS = ("crop", "feature_net", "tuple", "spatial_update")
 
 
 def _proposals(state):
+    """Step a: the proposals of the frame after ``state``."""
     return tracker.propose(state, tracker.frame_keys(state)[0])
 
 
-def _search_window(state):
-    return features.search_window(tracker.search_around(state), state.config)
+def _frame_features(weights, state, frame):
+    """Step b's FrameFeatures (in roi mode its construction runs the Feature Net)."""
+    return features.FrameFeatures(
+        weights, frame, tracker.search_around(state), state.frame_size_wh, state.config
+    )
 
 
-def _stage_crop(state, frame):
-    """roi: the search window crop [1, S, S, 3]; crop: all proposal crops [N, s, s, 3]."""
+def _features(weights, state, frame, proposals):
+    """Step b: [N, D] proposal features."""
+    return _frame_features(weights, state, frame).of_boxes(proposals)
+
+
+class _HeldFeatures:
+    """A frame's FrameFeatures computed once and handed to the jitted stages that read it.
+
+    A FrameFeatures is a plain object, not a pytree: ``arrays`` are its attributes that hold
+    arrays (roi: the window's Feature Net maps; both modes: the weights and the frame), the
+    others (the config) are kept aside. A jitted stage takes ``arrays`` as an argument and
+    calls ``rebuild`` on them, so that it reads the maps, as the step's later stages do,
+    instead of running the Feature Net again.
+    """
+
+    def __init__(self, weights, state, frame):
+        self._kept = {}
+
+        def build(weights, state, frame):
+            arrays = {}
+            for name, value in vars(_frame_features(weights, state, frame)).items():
+                holds_arrays = all(isinstance(leaf, jax.Array) for leaf in jax.tree.leaves(value))
+                (arrays if holds_arrays else self._kept)[name] = value
+            return arrays
+
+        self.arrays = jax.jit(build)(weights, state, frame)
+
+    def rebuild(self, arrays):
+        rebuilt = object.__new__(features.FrameFeatures)
+        vars(rebuilt).update(self._kept, **arrays)
+        return rebuilt
+
+
+def _net_input(state, frame, proposals):
+    """The images step b's Feature Net sees: roi, the search window [1, S, S, 3]; crop, every
+    proposal's context region [N, s, s, 3] (one batch here; the step takes ``init_chunk`` at a
+    time)."""
     config = state.config
     if config.proposal_features == "roi":
-        regions = _search_window(state)[None, :]
+        regions = features.search_window(tracker.search_around(state), config)[None, :]
         size = config.search_size
     else:
-        regions = boxes.scale_about_center(_proposals(state), features.context_factor(config))
+        regions = boxes.scale_about_center(proposals, features.context_factor(config))
         size = config.crop_size
     return crop.crop_and_resize(frame, regions, size, valid_size_wh=state.frame_size_wh)
 
 
-def _stage_feature_net(weights, crops, config):
-    return feature_net.apply_frozen(weights, crops, dtype=features._compute_dtype(config))
+def _net(weights, images, config):
+    return feature_net.apply_frozen(weights, images, dtype=jnp.dtype(config.compute_dtype))
 
 
-def _stage_pool(state, maps):
-    """[N, D] proposal features from the Feature Net maps (RoIAlign or average pooling)."""
-    config = state.config
-    if config.proposal_features == "roi":
-        window_maps = jax.tree.map(lambda m: m[0], maps)
-        return features.roi_features(window_maps, _search_window(state), _proposals(state), config)
-    pooled = features.adaptive_average_pool(maps.conv3, config.feature_grid)
-    return features._flatten_normalized(pooled)
+def _copied(tree):
+    return jax.block_until_ready(jax.tree.map(jnp.copy, tree))
 
 
-def _stage_tuple(state):
-    """Tuple learning (Eq. 1) of a target over the pool; timed with the pool's first entry."""
-    return tracker.learn_next_tuple(state, state.target_pool.features[0])[1]
+def _median_ms(fn, args, repeats, donated=False):
+    """Median wall ms of ``repeats`` synchronised calls (after one untimed call).
 
-
-def _stage_temporal(state, tuple_features, proposal_features):
-    return tracker.temporal_model(state.config).apply(
-        {"params": state.temporal_params}, tuple_features, proposal_features, train=False
-    )
-
-
-def _stage_spatial(weights, state, frame, maps, scores):
-    """Top-B candidates, their Spatial Net inputs, confidence maps, refinement and ensemble.
-
-    (The box regression of the candidates, one [B, D + 1] @ [D + 1, 4] product, is left out.)
+    ``donated``: ``fn`` donates its first argument (a state it writes in place, as the step
+    does), so each call gets a fresh copy of it, made before the call's timing starts.
     """
-    config = state.config
-    proposals = _proposals(state)
-    top_scores, top = jax.lax.top_k(scores, config.top_candidates)
-    candidates = proposals[top]
-    windows = features.spatial_windows(candidates, config)
-    if config.proposal_features == "roi":
-        window_maps = jax.tree.map(lambda m: m[0], maps)
-        inputs = features.roi_spatial_inputs(window_maps, _search_window(state), windows, config)
-    else:
-        inputs = features.crop_spatial_inputs(weights, frame, windows, config, state.frame_size_wh)
-    conf = tracker.spatial_model(config).apply({"params": state.spatial_params}, inputs)
-    refined, peaks = spatial_net.refine(
-        conf, windows, candidates, config.spatial_refine, config.spatial_min_peak
-    )
-    return spatial_net.ensemble(refined, top_scores * peaks)
 
+    def call():
+        call_args = (_copied(args[0]), *args[1:]) if donated else args
+        start = time.perf_counter()
+        jax.block_until_ready(fn(*call_args))
+        return time.perf_counter() - start
 
-def _stage_spatial_update(state):
-    config = state.config
-    return tracker._train_spatial(
-        config,
-        state.spatial_params,
-        state.spatial_opt_state,
-        state.key,
-        state.windows,
-        config.spatial_update_steps,
-    )
-
-
-def _stage_temporal_update(state):
-    config = state.config
-    return tracker._train_temporal(
-        config,
-        state.temporal_params,
-        state.temporal_opt_state,
-        state.key,
-        state.samples,
-        None,
-        None,
-        config.temporal_update_steps,
-        tuples=state.tuples,
-    )
+    call()
+    return 1e3 * statistics.median(call() for _ in range(repeats))
 
 
 def stage_times(weights, state, frame, repeats=5):
     """Median wall ms of each stage of one step, each jitted alone and synchronised.
+
+    The stages run on the same frame and state, each on the outputs of the ones before it;
+    ``update`` and ``fine_tune`` write a copy of the state in place (donated), as the step
+    writes its state, and both learn (no failure).
 
     Args:
       weights: Feature Net weights.
@@ -313,48 +298,93 @@ def stage_times(weights, state, frame, repeats=5):
       repeats: timed calls per stage (after one untimed compile call).
 
     Returns:
-      {stage: ms} for ``STAGES`` plus "updates_spatial" (Spatial Net train steps of one frame)
-      and "updates_temporal" (one Temporal Net fine-tune; "updates" counts it divided by
-      ``temporal_update_interval``). Disabled nets time as 0.
+      {name: ms} for ``STAGES`` and ``PARTS``, and "frame": the stages' sum with the
+      fine-tune counted once per ``temporal_update_interval`` frames. The fine-tune and the
+      Spatial Net's training time as 0 where the config disables their net.
     """
     config = state.config
     frame = jnp.asarray(frame)
-    crop_fn = jax.jit(_stage_crop)
-    net_fn = jax.jit(_stage_feature_net, static_argnames="config")
-    pool_fn, tuple_fn = jax.jit(_stage_pool), jax.jit(_stage_tuple)
-    temporal_fn, spatial_fn = jax.jit(_stage_temporal), jax.jit(_stage_spatial)
+    k_update = tracker.frame_keys(state)[1]
+    learn = jnp.ones((), bool)
+    held = _HeldFeatures(weights, state, frame)
 
-    crops = crop_fn(state, frame)
-    maps = net_fn(weights, crops, config=config)
-    proposal_features = pool_fn(state, maps)
-    tuple_features = tuple_fn(state)
-    scores = temporal_fn(state, tuple_features, proposal_features)
+    def score(arrays, state, proposals, proposal_features):
+        return tracker.score_proposals(state, held.rebuild(arrays), proposals, proposal_features)
+
+    def locate(arrays, state, proposals, proposal_features, scores):
+        frame_features = held.rebuild(arrays)
+        return tracker.locate(state, frame_features, proposals, proposal_features, scores)
+
+    def update(state, arrays, key, learn, proposals, proposal_features, found):
+        return online.update(
+            state,
+            key,
+            learn,
+            held.rebuild(arrays),
+            proposals,
+            proposal_features,
+            found.box_xywh,
+            found.confidence,
+            found.windows_xywh,
+            found.inputs,
+        )
+
+    def target_feature(arrays, box):
+        return held.rebuild(arrays).of_boxes(box[None, :])[0]
+
+    def spatial_update(state, key):
+        return online.train_spatial(
+            config,
+            state.spatial_params,
+            state.spatial_opt_state,
+            key,
+            state.windows,
+            config.spatial_update_steps,
+        )
+
+    propose_fn, features_fn = jax.jit(_proposals), jax.jit(_features)
+    score_fn, locate_fn = jax.jit(score), jax.jit(locate)
+    update_fn = jax.jit(update, donate_argnums=0)
+    fine_tune_fn = jax.jit(
+        lambda s, key, learn: online.fine_tune(s, key, True, learn), donate_argnums=0
+    )
+    crop_fn, net_fn = jax.jit(_net_input), jax.jit(_net, static_argnames="config")
+    tuple_fn = jax.jit(online.learn_next_tuple)
+
+    proposals = propose_fn(state)
+    proposal_features = features_fn(weights, state, frame, proposals)
+    scores = score_fn(held.arrays, state, proposals, proposal_features)
+    found = locate_fn(held.arrays, state, proposals, proposal_features, scores)
+    images = crop_fn(state, frame, proposals)
+    target = jax.jit(target_feature)(held.arrays, found.box_xywh)
+    update_args = (state, held.arrays, k_update, learn, proposals, proposal_features, found)
     times = {
-        "crop": _median_ms(crop_fn, (state, frame), repeats),
-        "feature_net": _median_ms(
-            lambda w, c: net_fn(w, c, config=config), (weights, crops), repeats
+        "propose": _median_ms(propose_fn, (state,), repeats),
+        "features": _median_ms(features_fn, (weights, state, frame, proposals), repeats),
+        "score": _median_ms(score_fn, (held.arrays, state, proposals, proposal_features), repeats),
+        "locate": _median_ms(
+            locate_fn, (held.arrays, state, proposals, proposal_features, scores), repeats
         ),
-        "pool": _median_ms(pool_fn, (state, maps), repeats),
-        "tuple": _median_ms(tuple_fn, (state,), repeats) if config.use_temporal else 0.0,
-        "temporal": (
-            _median_ms(temporal_fn, (state, tuple_features, proposal_features), repeats)
+        "update": _median_ms(update_fn, update_args, repeats, donated=True),
+        "fine_tune": (
+            _median_ms(fine_tune_fn, (state, k_update, learn), repeats, donated=True)
             if config.use_temporal
             else 0.0
         ),
-        "spatial": _median_ms(spatial_fn, (weights, state, frame, maps, scores), repeats),
-        "updates_spatial": (
-            _median_ms(jax.jit(_stage_spatial_update), (state,), repeats)
+        "crop": _median_ms(crop_fn, (state, frame, proposals), repeats),
+        "feature_net": _median_ms(
+            lambda w, i: net_fn(w, i, config=config), (weights, images), repeats
+        ),
+        "tuple": _median_ms(tuple_fn, (state, target), repeats),
+        "spatial_update": (
+            _median_ms(jax.jit(spatial_update), (state, k_update), repeats)
             if config.use_spatial
             else 0.0
         ),
-        "updates_temporal": (
-            _median_ms(jax.jit(_stage_temporal_update), (state,), repeats)
-            if config.use_temporal
-            else 0.0
-        ),
     }
-    times["updates"] = (
-        times["updates_spatial"] + times["updates_temporal"] / config.temporal_update_interval
+    times["frame"] = (
+        sum(times[s] for s in STAGES if s != "fine_tune")
+        + times["fine_tune"] / config.temporal_update_interval
     )
     return times
 
@@ -390,14 +420,14 @@ def measure(
       A JSON-able dict: device, mode, compile_init_s, compile_step_s, first_frame_ms,
       latency_median_ms, latency_p90_ms, fps, host_peak_mb, device_peak_mb (None on CPU),
       flops_per_frame, achieved_flops_per_s, peak_flops_per_s, fraction_of_peak (None when a
-      number is unknown), stages_ms ({stage: ms}; None with ``repeats=0``), num_frames,
+      number is unknown), stages_ms (``stage_times``; None with ``repeats=0``), num_frames,
       warmup, sequence, config, and trace (``device_trace.summarize`` plus its file; None
       without ``trace_frames``).
     """
     if num_frames < 1 or warmup < 0:
-        raise ProfilingError(f"num_frames={num_frames} must be >= 1 and warmup={warmup} >= 0")
+        raise SpeedError(f"num_frames={num_frames} must be >= 1 and warmup={warmup} >= 0")
     if trace_frames and not trace_dir:
-        raise ProfilingError("trace_frames needs a trace_dir")
+        raise SpeedError("trace_frames needs a trace_dir")
     device = jax.devices()[0]
     first, box, key = _initial(sequence, seed)
     frames = _frames(sequence, warmup + num_frames)
@@ -477,7 +507,7 @@ def memory_growth(weights, sequence, config, frames=(20, 60), seed=0):
     """
     frames = sorted(int(n) for n in frames)
     if len(frames) < 2 or frames[0] < 1:
-        raise ProfilingError(f"memory_growth needs >= 2 positive frame counts, got {frames}")
+        raise SpeedError(f"memory_growth needs >= 2 positive frame counts, got {frames}")
     first, box, key = _initial(sequence, seed)
     clips = _frames(sequence, frames[-1])
     state = tracker.init(weights, first, box, key, config)
@@ -519,10 +549,8 @@ def batch_throughput(
       step, frame upload included), frames_per_s (batch_size x steps / their summed time),
       trace (None without ``trace_dir``).
     """
-    from tsn_jax import batch, synthetic  # noqa: PLC0415 (batch imports run, run imports us)
-
     if batch_size < 1 or num_frames < 1 or warmup < 1:
-        raise ProfilingError(
+        raise SpeedError(
             f"batch_size={batch_size}, num_frames={num_frames} and warmup={warmup} must be >= 1"
         )
     sequences = [
@@ -597,17 +625,22 @@ def format_report(rows):
     if with_stages:
         lines += [
             "",
-            "stage breakdown, ms (each stage jitted alone; updates = spatial + temporal/N)",
+            "stage breakdown, ms: the step's stages, each jitted alone; frame = their sum with "
+            "fine_tune / temporal_update_interval;",
+            "then parts of them: crop and feature_net of features, tuple and spatial_update of "
+            "update",
+            f"{'device':<24}{'mode':<6}"
+            + "".join(f"{s:>11}" for s in STAGES)
+            + f"{'frame':>9}"
+            + "".join(f"{p:>15}" for p in PARTS),
         ]
-        lines.append(
-            f"{'device':<24}{'mode':<6}" + "".join(f"{s:>12}" for s in STAGES) + f"{'sum':>9}"
-        )
     for r in with_stages:
         stages = r["stages_ms"]
         lines.append(
             f"{r['device'][:23]:<24}{r['mode']:<6}"
-            + "".join(f"{stages[s]:>12.2f}" for s in STAGES)
-            + f"{sum(stages[s] for s in STAGES):>9.2f}"
+            + "".join(f"{stages[s]:>11.2f}" for s in STAGES)
+            + f"{stages['frame']:>9.2f}"
+            + "".join(f"{stages[p]:>15.2f}" for p in PARTS)
         )
     for r in rows:
         if r.get("memory_growth"):
@@ -619,15 +652,12 @@ def format_report(rows):
     return "\n".join(lines)
 
 
-def _speed_sequence(warmup):
+def _speed_sequence(frames, warmup):
     """The benchmark's sequence: the first one the flags name, else the synthetic demo."""
-    from bin import track as track_cli  # noqa: PLC0415 (bin is not a dependency of tsn_jax)
-    from tsn_jax import synthetic  # noqa: PLC0415
-
     fv = flags.FLAGS
     if fv.demo or not (fv.dataset_dir or fv.video):
         return synthetic.make_sequence(
-            num_frames=fv.speed_frames + warmup + 1, frame_size_wh=(640, 480), seed=fv.seed
+            num_frames=frames + warmup + 1, frame_size_wh=(640, 480), seed=fv.seed
         )
     return track_cli.sequences_from_flags()[0]
 
@@ -638,22 +668,25 @@ def _versions():
     return {"jax": jax.__version__, "jaxlib": getattr(jaxlib, "__version__", "unknown")}
 
 
-def main_from_flags():
-    """``bin.benchmark --mode=speed``: measures each mode, prints the table, writes JSON."""
-    from bin import config_flags  # noqa: PLC0415
-    from bin import track as track_cli  # noqa: PLC0415
-
+def main(argv):
+    """Measures each mode, prints the tables and writes the JSON report."""
+    if len(argv) > 1:
+        raise app.UsageError(f"unexpected arguments: {argv[1:]}")
     fv = flags.FLAGS
+    for mode in _MODES.value:
+        if mode not in ("roi", "crop"):
+            raise app.UsageError(f"--speed_modes: unknown mode {mode!r}; use roi and/or crop")
     config = config_flags.config_from_flags()
     weights, source = track_cli.resolve_weights(
         fv.weights, config.feature_net, fv.allow_random_weights, fv.seed
     )
-    warmup = fv.speed_warmup
-    sequence = _speed_sequence(warmup)
-    growth_frames = [int(n) for n in fv.speed_growth_frames]
-    output = pathlib.Path(fv.speed_output)
+    frames, warmup = _FRAMES.value, _WARMUP.value
+    sequence = _speed_sequence(frames, warmup)
+    growth_frames = [int(n) for n in _GROWTH_FRAMES.value]
+    output = pathlib.Path(_OUTPUT.value)
     output.parent.mkdir(parents=True, exist_ok=True)
-    trace_root = pathlib.Path(fv.speed_trace_dir or output.with_name(output.stem + "_trace"))
+    trace_frames = _TRACE_FRAMES.value
+    trace_root = pathlib.Path(_TRACE_DIR.value or output.with_name(output.stem + "_trace"))
     rows, throughput = [], []
 
     def write_report():  # after every measurement, so a run cut short keeps what finished
@@ -670,22 +703,20 @@ def main_from_flags():
         }
         results.atomic_write_text(output, json.dumps(payload, indent=1))
 
-    for mode in fv.speed_modes:
-        if mode not in ("roi", "crop"):
-            raise ProfilingError(f"--speed_modes: unknown mode {mode!r}; use roi and/or crop")
+    for mode in _MODES.value:
         mode_config = dataclasses.replace(config, proposal_features=mode)
-        print(f"== {mode}: {fv.speed_frames} frames of {sequence.name} on {jax.devices()[0]}")
+        print(f"== {mode}: {frames} frames of {sequence.name} on {jax.devices()[0]}")
         row = measure(
             weights,
             sequence,
             mode_config,
-            fv.speed_frames,
+            frames,
             warmup=warmup,
             seed=fv.seed,
-            peak_flops=fv.peak_flops or None,
-            repeats=fv.speed_stage_repeats,
-            trace_frames=fv.speed_trace_frames,
-            trace_dir=trace_root / mode if fv.speed_trace_frames else None,
+            peak_flops=_PEAK_FLOPS_FLAG.value or None,
+            repeats=_STAGE_REPEATS.value,
+            trace_frames=trace_frames,
+            trace_dir=trace_root / mode if trace_frames else None,
         )
         if len(growth_frames) >= 2:
             row["memory_growth"] = memory_growth(
@@ -699,16 +730,16 @@ def main_from_flags():
         write_report()
     if rows:
         print(format_report(rows))
-    for size in fv.speed_batch_sizes:
+    for size in _BATCH_SIZES.value:
         print(f"== batched roi tracking, batch of {size}")
         throughput.append(
             batch_throughput(
                 weights,
                 dataclasses.replace(config, proposal_features="roi"),
                 int(size),
-                fv.speed_frames,
+                frames,
                 warmup=max(warmup, 1),
-                trace_dir=trace_root / f"batch{size}" if fv.speed_trace_frames else None,
+                trace_dir=trace_root / f"batch{size}" if trace_frames else None,
             )
         )
         print(format_throughput(throughput[-1:]))
@@ -719,3 +750,7 @@ def main_from_flags():
         print(format_throughput(throughput))
     write_report()
     print(f"Speed report written to {output}")
+
+
+if __name__ == "__main__":
+    app.run(main)

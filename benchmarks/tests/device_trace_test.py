@@ -1,4 +1,4 @@
-"""Tests of tsn_jax.device_trace: the trace summary on a hand-made GPU trace, capture on CPU."""
+"""benchmarks/device_trace.py: the trace summary on a hand-made GPU trace, capture on CPU."""
 
 import gzip
 import json
@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from tsn_jax import device_trace
+from benchmarks import device_trace
 
 
 def _meta(kind, pid, name, tid=None):

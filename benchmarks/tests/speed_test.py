@@ -1,17 +1,16 @@
-"""Smoke tests of the speed benchmark (tsn_jax/profiling.py) on a tiny config, CPU."""
+"""Smoke tests of the speed benchmark (benchmarks/speed.py) on a tiny config, CPU."""
 
 import dataclasses
 import json
 import math
 import os
-import subprocess
-import sys
 
 import jax
 import pytest
 
+from benchmarks import speed
 from tests import cli, tracker_test
-from tsn_jax import profiling, synthetic
+from tsn_jax import synthetic
 from tsn_jax import weights as weights_lib
 
 SMALL = tracker_test.SMALL
@@ -31,7 +30,7 @@ def sequence():
 @pytest.fixture(scope="module")
 def rows(weights, sequence):
     return [
-        profiling.measure(
+        speed.measure(
             weights,
             sequence,
             dataclasses.replace(SMALL, proposal_features=mode),
@@ -69,8 +68,13 @@ def test_measure_reports_positive_finite_numbers(rows, index):
     # CPU is not in the peak table, so the peak_flops argument is used.
     assert row["peak_flops_per_s"] == 1e12
     assert row["fraction_of_peak"] == pytest.approx(row["achieved_flops_per_s"] / 1e12)
-    for stage in profiling.STAGES:
-        assert _positive_finite(row["stages_ms"][stage]), (stage, row["stages_ms"])
+    stages = row["stages_ms"]
+    for name in (*speed.STAGES, *speed.PARTS, "frame"):
+        assert _positive_finite(stages[name]), (name, stages)
+    interval = SMALL.temporal_update_interval
+    assert stages["frame"] == pytest.approx(
+        sum(stages[s] for s in speed.STAGES[:-1]) + stages["fine_tune"] / interval
+    )
     json.dumps(row)  # JSON-able
 
 
@@ -80,36 +84,36 @@ def test_crop_mode_runs_the_feature_net_on_every_proposal(rows):
 
 
 def test_format_report_has_one_row_per_mode(rows):
-    report = profiling.format_report(rows)
+    report = speed.format_report(rows)
     rows_of = [line.split()[1] for line in report.splitlines() if line.startswith("cpu ")]
     assert rows_of == ["roi", "crop", "roi", "crop"]  # main table, then stage table
-    for stage in profiling.STAGES:
-        assert stage in report
+    for name in (*speed.STAGES, *speed.PARTS):
+        assert name in report
 
 
 def test_measure_without_the_stage_breakdown(weights, sequence, rows):
-    row = profiling.measure(weights, sequence, SMALL, num_frames=1, warmup=0, repeats=0)
+    row = speed.measure(weights, sequence, SMALL, num_frames=1, warmup=0, repeats=0)
     assert row["stages_ms"] is None and row["trace"] is None
     assert _positive_finite(row["latency_median_ms"])
-    report = profiling.format_report([rows[0], row])
+    report = speed.format_report([rows[0], row])
     assert [line.split()[1] for line in report.splitlines() if line.startswith("cpu ")] == [
         "roi",
         "roi",
         "roi",  # main table, then one stage row: the one that has stages
     ]
-    assert "stage breakdown" not in profiling.format_report([row])
-    with pytest.raises(profiling.ProfilingError, match="trace_frames needs a trace_dir"):
-        profiling.measure(weights, sequence, SMALL, num_frames=1, trace_frames=2)
+    assert "stage breakdown" not in speed.format_report([row])
+    with pytest.raises(speed.SpeedError, match="trace_frames needs a trace_dir"):
+        speed.measure(weights, sequence, SMALL, num_frames=1, trace_frames=2)
 
 
 def test_peak_flops_table():
-    assert profiling.peak_flops_of("NVIDIA H100 80GB HBM3", "bfloat16") == 989.4e12
-    assert profiling.peak_flops_of("NVIDIA H200", "float32") == 66.9e12
-    assert profiling.peak_flops_of("cpu", "float32") is None
+    assert speed.peak_flops_of("NVIDIA H100 80GB HBM3", "bfloat16") == 989.4e12
+    assert speed.peak_flops_of("NVIDIA H200", "float32") == 66.9e12
+    assert speed.peak_flops_of("cpu", "float32") is None
 
 
 def test_memory_growth_reports_each_count(weights, sequence):
-    growth = profiling.memory_growth(weights, sequence, SMALL, frames=(2, 4))
+    growth = speed.memory_growth(weights, sequence, SMALL, frames=(2, 4))
     assert growth["frames"] == [2, 4]
     assert len(growth["rss_mb"]) == 2 and all(r > 0 for r in growth["rss_mb"])
     # The state is fixed-size: a few steps must not grow the process by 50 MB.
@@ -117,20 +121,14 @@ def test_memory_growth_reports_each_count(weights, sequence):
 
 
 def test_measure_rejects_bad_frame_counts(weights, sequence):
-    with pytest.raises(profiling.ProfilingError, match="num_frames=0"):
-        profiling.measure(weights, sequence, SMALL, num_frames=0)
+    with pytest.raises(speed.SpeedError, match="num_frames=0"):
+        speed.measure(weights, sequence, SMALL, num_frames=0)
 
 
-def test_benchmark_speed_mode_cli(tmp_path):
+def test_speed_main(tmp_path):
     output = tmp_path / "speed.json"
-    # bin.benchmark imports tsn_jax.profiling only in main(), after flag parsing; importing it
-    # first defines the --speed_* flags (see the report: bin/benchmark.py should import it).
-    code = (
-        "import runpy, sys; import tsn_jax.profiling; "
-        "runpy.run_module('bin.benchmark', run_name='__main__', alter_sys=True)"
-    )
-    args = [
-        "--mode=speed",
+    done = cli.run_module(
+        "benchmarks.speed",
         "--demo",
         "--allow_random_weights",
         "--speed_frames=3",
@@ -155,15 +153,6 @@ def test_benchmark_speed_mode_cli(tmp_path):
         "--speed_batch_sizes=2",
         "--speed_trace_frames=2",
         f"--speed_output={output}",
-    ]
-    env = {**os.environ, "JAX_PLATFORMS": "cpu"}
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    done = subprocess.run(
-        [sys.executable, "-c", code, *args],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
         timeout=300,
     )
     assert done.returncode == 0, done.stderr[-3000:]
@@ -188,16 +177,19 @@ def test_benchmark_speed_mode_cli(tmp_path):
 
 
 def test_batch_throughput_counts_every_sequence(weights):
-    row = profiling.batch_throughput(
+    row = speed.batch_throughput(
         weights, SMALL, batch_size=2, num_frames=2, warmup=1, frame_size_wh=(96, 80)
     )
     assert row["batch_size"] == 2 and row["num_frames"] == 2
     # Two sequences per step, two timed steps (median = mean): fps = 2 / step time.
     assert row["frames_per_s"] == pytest.approx(2e3 / row["step_median_ms"], rel=1e-9)
-    assert "frames/s" in profiling.format_throughput([row])
+    assert "frames/s" in speed.format_throughput([row])
 
 
-def test_benchmark_rejects_bad_batch_sizes():
-    done = cli.run_module("bin.benchmark", "--mode=speed", "--speed_batch_sizes=8,0")
+def test_speed_main_rejects_bad_flags():
+    done = cli.run_module("benchmarks.speed", "--speed_batch_sizes=8,0")
     assert done.returncode != 0
     assert "--speed_batch_sizes takes positive integers" in done.stderr
+    done = cli.run_module("benchmarks.speed", "--demo", "--speed_modes=roi,fast")
+    assert done.returncode != 0
+    assert "--speed_modes: unknown mode 'fast'" in done.stderr
