@@ -24,6 +24,7 @@ venv: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	$(VENV)/bin/ruff check tsn_jax bin tests benchmarks
+	$(VENV)/bin/ruff format --check tsn_jax bin tests benchmarks
 	$(PY) -m pytest -q -n 2 --dist=loadfile tests
 
 lab-test: $(VENV)/.installed

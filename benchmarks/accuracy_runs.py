@@ -31,8 +31,8 @@ from absl import app, flags
 
 from bin import config_flags, dataset_flags
 from bin import track as track_cli  # defines the tracking flags the flagfiles set
-from tsn_jax import batch, datasets, run
 from tsn_jax import config as config_lib
+from tsn_jax.evaluation import batch, datasets, runner
 
 # run: (flags, {seed: result folder name}[, sequences per batch]), in order of priority.
 # Several seeds in one run share a batch; 3 x 15 sequences ran out of an H100's 80 GB in the
@@ -216,15 +216,9 @@ def main(argv):
         print(f"== {name}: {len(tracked)} tracks, {frames} frames in {seconds:.1f} s")
         for index, (seed, folder) in enumerate(folders.items()):
             chunk = tracked[index * len(sequences) : (index + 1) * len(sequences)]
-            done = {s.name: r for s, r in zip(sequences, chunk, strict=True)}
             info = {"weights": source, "seed": seed, "config": repr(config), "batched": True}
-            run.track_all(
-                sequences,
-                lambda s, d=done: d[s.name],
-                results_dir / folder,
-                overwrite=True,
-                info=info,
-            )
+            for sequence, result in zip(sequences, chunk, strict=True):
+                runner.save_result(results_dir / folder, sequence.name, result, info)
 
 
 if __name__ == "__main__":

@@ -23,8 +23,9 @@ from absl import app, flags
 from sklearn import linear_model
 
 from tsn_jax import config as config_lib
-from tsn_jax import datasets, features, pool, sparse_coding
+from tsn_jax import features, pool, sparse_coding
 from tsn_jax import weights as weights_lib
+from tsn_jax.evaluation import datasets
 
 _DATASET_DIR = flags.DEFINE_string("dataset_dir", None, "OTB-layout folder of sequences.")
 _WEIGHTS = flags.DEFINE_string("weights", None, "Feature Net weight file.")

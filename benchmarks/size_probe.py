@@ -23,7 +23,8 @@ from absl import app, flags
 
 from bin import config_flags, dataset_flags
 from bin import track as track_cli  # defines the tracking flags the flagfiles set
-from tsn_jax import box_regression, boxes, datasets, features, metrics, results, sampling, tracker
+from tsn_jax import box_regression, boxes, features, sampling, tracker
+from tsn_jax.evaluation import boxfiles, datasets, metrics
 
 _FRAMES = flags.DEFINE_list("probe_frames", ["1", "10", "30", "60"], "Frames probed.")
 _SCALES = flags.DEFINE_list(
@@ -104,7 +105,7 @@ def oracle_sizes(results_dir, sequences):
     scores = {"tracked": [], "true size": [], "one rescale": []}
     for sequence in sequences:
         truth = np.asarray(sequence.groundtruth_xywh, np.float64)
-        tracked = np.asarray(results.read_results(f"{results_dir}/{sequence.name}.txt"))
+        tracked = np.asarray(boxfiles.read_boxes(f"{results_dir}/{sequence.name}.txt"))
         valid = boxes.is_valid(truth)
         centres = tracked[:, :2] + tracked[:, 2:] / 2
         sizes = np.where(valid[:, None], truth[:, 2:], tracked[:, 2:])

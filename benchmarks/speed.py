@@ -13,7 +13,7 @@ each ``proposal_features`` mode, ``measure`` reports on one sequence:
   compilation cache when ``JAX_COMPILATION_CACHE_DIR`` holds it);
 * the first-frame (``init``) time of a second run, after compilation;
 * steady per-frame latency after ``warmup`` frames (median, p90; each frame synchronised on
-  the output box; the frame upload is included, as in ``run.track_sequence``) and fps;
+  the output box; the frame upload is included, as in ``runner.track_sequence``) and fps;
 * peak host RSS (``ru_maxrss``) and peak device memory (``memory_stats``, None on CPU);
 * XLA's FLOPs of a frame (the two steps averaged over a fine-tune interval), the achieved
   FLOP/s and the fraction of the device's peak;
@@ -50,7 +50,8 @@ from absl import app, flags
 from benchmarks import device_trace
 from bin import config_flags
 from bin import track as track_cli  # the sequence, weight and config flags
-from tsn_jax import batch, boxes, crop, feature_net, features, online, results, synthetic, tracker
+from tsn_jax import boxes, crop, feature_net, features, online, tracker
+from tsn_jax.evaluation import batch, boxfiles, synthetic
 
 _FRAMES = flags.DEFINE_integer("speed_frames", 100, "Timed frames after the warmup.")
 _WARMUP = flags.DEFINE_integer("speed_warmup", 3, "Untimed frames before timing.")
@@ -158,7 +159,7 @@ def _flops_per_frame(compiled, config):
 
 def _driver(compiled, config):
     """``step(weights, state, frame)`` for consecutive frames after the first: each frame runs
-    the compiled step ({fine_tune: compiled}) of its fine-tune flag, as ``run.track_sequence``
+    the compiled step ({fine_tune: compiled}) of its fine-tune flag, as ``runner.track_sequence``
     picks ``tracker.step``'s."""
     indices = itertools.count(1)
 
@@ -701,7 +702,7 @@ def main(argv):
             "rows": rows,
             "batch_throughput": throughput,
         }
-        results.atomic_write_text(output, json.dumps(payload, indent=1))
+        boxfiles.atomic_write_text(output, json.dumps(payload, indent=1))
 
     for mode in _MODES.value:
         mode_config = dataclasses.replace(config, proposal_features=mode)

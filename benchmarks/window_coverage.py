@@ -15,8 +15,9 @@ import jax
 import numpy as np
 from absl import app, flags
 
-from tsn_jax import boxes, datasets, features, sampling
+from tsn_jax import boxes, features, sampling
 from tsn_jax import config as config_lib
+from tsn_jax.evaluation import datasets
 
 _DATASET_DIR = flags.DEFINE_string("dataset_dir", None, "OTB-layout folder of sequences.")
 _SEQUENCES = flags.DEFINE_list("sequences", None, "Sequences (default: every one).")

@@ -16,14 +16,13 @@ The speed benchmark (latency, compile time, FLOPs, stages, device traces) is par
 ``python -m benchmarks.speed``.
 """
 
-import json
 import pathlib
 
 from absl import app, flags
 
 from bin import config_flags
 from bin import track as track_cli
-from tsn_jax import metrics, peers, plots, results, run
+from tsn_jax.evaluation import peers, report, runner
 
 _TRACKERS = flags.DEFINE_list(
     "trackers", ["tsn", "csrt", "kcf"], "Trackers to run: tsn, csrt, kcf."
@@ -46,91 +45,6 @@ def _tracker_names(benchmark_dir, requested):
     return names
 
 
-def _pooled_fps(timings):
-    frames = sum(t.get("steady_frames", 0) for t in timings.values())
-    seconds = sum(t.get("steady_seconds", 0.0) for t in timings.values())
-    return frames / seconds if seconds > 0 else float("nan")
-
-
-def evaluate_trackers(sequences, benchmark_dir, names):
-    """Scores every tracker's results on the sequences that have ground truth.
-
-    Returns:
-      {tracker: {"overall": SequenceScore, "sequences": {name: SequenceScore}, "fps": float}}
-      for the trackers with results for every sequence (others are reported and left out).
-    """
-    table = {}
-    for name in names:
-        folder = benchmark_dir / name
-        scored, missing = {}, []
-        for sequence in sequences:
-            if sequence.groundtruth_xywh is None:
-                continue
-            path = folder / f"{sequence.name}.txt"
-            if not path.exists():
-                missing.append(sequence.name)
-                continue
-            predicted = results.read_results(path)
-            scored[sequence.name] = metrics.evaluate_sequence(predicted, sequence.groundtruth_xywh)
-        if missing:
-            print(f"{name}: no results for {', '.join(missing)}; left out of the table")
-            continue
-        if not scored:
-            continue
-        timings = run.read_timings(folder / "timings.json").get("sequences", {})
-        table[name] = {
-            "overall": metrics.aggregate(list(scored.values())),
-            "sequences": scored,
-            "fps": _pooled_fps({k: v for k, v in timings.items() if k in scored}),
-        }
-    return table
-
-
-def format_benchmark(table):
-    """The comparison table as text: one row per tracker, then per-sequence AUC."""
-    names = sorted(table, key=lambda n: -table[n]["overall"].auc)
-    lines = [f"{'tracker':<22}{'AUC':>7}{'prec@20':>9}{'OP50':>7}{'CLE':>8}{'fps':>9}"]
-    for name in names:
-        o = table[name]["overall"]
-        lines.append(
-            f"{name:<22}{o.auc:>7.3f}{o.precision20:>9.3f}{o.op50:>7.3f}{o.cle:>8.1f}"
-            f"{table[name]['fps']:>9.2f}"
-        )
-    sequences = sorted(next(iter(table.values()))["sequences"]) if table else []
-    lines += [
-        "",
-        "success AUC per sequence",
-        f"{'sequence':<22}" + "".join(f"{n[:12]:>13}" for n in names),
-    ]
-    for sequence in sequences:
-        lines.append(
-            f"{sequence:<22}"
-            + "".join(f"{table[n]['sequences'][sequence].auc:>13.3f}" for n in names)
-        )
-    return "\n".join(lines)
-
-
-def write_benchmark(table, benchmark_dir):
-    """benchmark.json and the success / precision plots, one curve per tracker."""
-    payload = {
-        name: {
-            "overall": entry["overall"].to_dict(),
-            "fps": entry["fps"],
-            "sequences": {s: score.to_dict() for s, score in entry["sequences"].items()},
-        }
-        for name, entry in table.items()
-    }
-    results.atomic_write_text(benchmark_dir / "benchmark.json", json.dumps(payload, indent=1))
-    plots.plot_success(
-        {n: e["overall"].success_curve for n, e in table.items()},
-        benchmark_dir / "success_plot.png",
-    )
-    plots.plot_precision(
-        {n: e["overall"].precision_curve for n, e in table.items()},
-        benchmark_dir / "precision_plot.png",
-    )
-
-
 def main(argv):
     del argv
     benchmark_dir = pathlib.Path(_BENCHMARK_DIR.value)
@@ -144,47 +58,44 @@ def main(argv):
                 flags.FLAGS.allow_random_weights,
                 flags.FLAGS.seed,
             )
-
-            def track_one(sequence, weights=weights, config=config):
-                return run.track_sequence(
-                    weights,
-                    sequence,
-                    config,
-                    seed=flags.FLAGS.seed,
-                    progress=flags.FLAGS.progress,
-                )
-
-            name = _TSN_NAME.value
-            info = {"weights": source, "seed": flags.FLAGS.seed, "config": repr(config)}
+            print(f"== {_TSN_NAME.value}")
+            runner.track_all(
+                weights,
+                sequences,
+                config,
+                benchmark_dir / _TSN_NAME.value,
+                flags.FLAGS.batch_size,
+                seed=flags.FLAGS.seed,
+                progress=flags.FLAGS.progress,
+                overwrite=flags.FLAGS.overwrite,
+                info={"weights": source, "seed": flags.FLAGS.seed, "config": repr(config)},
+            )
         elif tracker in peers.NAMES:
             peers.create(tracker)  # fails early and clearly without OpenCV contrib
-
-            def track_one(sequence, tracker=tracker):
-                return peers.track_sequence(tracker, sequence, progress=flags.FLAGS.progress)
-
-            name, info = tracker, {"tracker": f"OpenCV {tracker.upper()}"}
+            print(f"== {tracker}")
+            runner.track_each(
+                sequences,
+                lambda sequence, name=tracker: peers.track_sequence(
+                    name, sequence, progress=flags.FLAGS.progress
+                ),
+                benchmark_dir / tracker,
+                overwrite=flags.FLAGS.overwrite,
+                info={"tracker": f"OpenCV {tracker.upper()}"},
+            )
         else:
             raise app.UsageError(f"unknown tracker {tracker!r}: use tsn, csrt or kcf")
-        print(f"== {name}")
-        run.track_all(
-            sequences,
-            track_one,
-            benchmark_dir / name,
-            overwrite=flags.FLAGS.overwrite,
-            info=info,
-        )
-    table = evaluate_trackers(
-        sequences,
-        benchmark_dir,
-        _tracker_names(
-            benchmark_dir, [_TSN_NAME.value if t == "tsn" else t for t in _TRACKERS.value]
-        ),
+    names = _tracker_names(
+        benchmark_dir, [_TSN_NAME.value if t == "tsn" else t for t in _TRACKERS.value]
     )
+    try:
+        table = report.report({n: benchmark_dir / n for n in names}, sequences, benchmark_dir)
+    except report.ReportError as error:
+        print(f"No tracker has results with ground truth to score ({error}).")
+        return
     if not table:
         print("No tracker has results with ground truth to score.")
         return
-    print(format_benchmark(table))
-    write_benchmark(table, benchmark_dir)
+    print(report.format_report(table))
     print(f"Table, benchmark.json and plots written to {benchmark_dir}")
 
 

@@ -16,8 +16,8 @@ import numpy as np
 from absl import app, flags
 
 from tsn_jax import config as config_lib
-from tsn_jax import run, synthetic
 from tsn_jax import weights as weights_lib
+from tsn_jax.evaluation import runner, synthetic
 
 _OUTPUT = flags.DEFINE_string(
     "golden_output", "tests/golden/tracker_run.npz", "Golden file to write."
@@ -57,7 +57,7 @@ def golden_run(config):
     """Tracks the golden sequence; returns [T, 4] boxes."""
     sequence = synthetic.make_sequence(num_frames=NUM_FRAMES, frame_size_wh=FRAME_SIZE_WH, seed=0)
     weights = weights_lib.random_weights(config.feature_net, jax.random.key(0))
-    return run.track_sequence(weights, sequence, config, seed=0, progress=False).boxes_xywh
+    return runner.track_sequence(weights, sequence, config, seed=0, progress=False).boxes_xywh
 
 
 def main(argv):

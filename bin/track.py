@@ -17,8 +17,8 @@ import numpy as np
 from absl import app, flags, logging
 
 from bin import config_flags, dataset_flags
-from tsn_jax import batch, datasets, metrics, plots, results, run, synthetic, visualize
 from tsn_jax import weights as weights_lib
+from tsn_jax.evaluation import batch, datasets, report, runner, synthetic
 
 _VIDEO = flags.DEFINE_string("video", None, "A video file or a folder of frames to track.")
 _INIT_BOX = flags.DEFINE_list(
@@ -108,49 +108,12 @@ def sequences_from_flags():
     return datasets.load_sequences(dataset_flags.DATASET_DIR.value, dataset_flags.SEQUENCES.value)
 
 
-def _evaluate(tracked, output_dir):
-    """Prints the OTB table for sequences with ground truth; writes summary.json and plots."""
-    scored = {}
-    for sequence in tracked:
-        if sequence.groundtruth_xywh is None:
-            continue
-        predicted = results.read_results(output_dir / f"{sequence.name}.txt")
-        scored[sequence.name] = metrics.evaluate_sequence(predicted, sequence.groundtruth_xywh)
-    if not scored:
-        return
-    overall = metrics.aggregate(list(scored.values()))
-    print(metrics.format_table(scored, overall))
-    metrics.write_summary(output_dir / "summary.json", scored, overall)
-    plots.plot_success({"TSN": overall.success_curve}, output_dir / "success_plot.png")
-    plots.plot_precision({"TSN": overall.precision_curve}, output_dir / "precision_plot.png")
-    print(f"Summary and plots written to {output_dir}")
-
-
-def _track_batched(weights, sequences, config, output_dir, info):
-    """Tracks the sequences without results in batches of --batch_size, writing each result."""
-    pending = [
-        s for s in sequences if _OVERWRITE.value or not (output_dir / f"{s.name}.txt").exists()
-    ]
-    for start in range(0, len(pending), _BATCH_SIZE.value):
-        chunk = pending[start : start + _BATCH_SIZE.value]
-        run.release_compiled_if_maps_run_low()
-        tracked = batch.track_batch(
-            weights, chunk, config, seed=_SEED.value, progress=_PROGRESS.value
-        )
-        frames = sum(len(r.boxes_xywh) - 1 for r in tracked)
-        seconds = (
-            sum(tracked[0].step_seconds)
-            if len(chunk) == 1
-            else max(sum(r.step_seconds) for r in tracked)
-        )
-        print(
-            f"batch of {len(chunk)}: {frames} frames, {frames / max(seconds, 1e-9):.1f} "
-            "frames/s aggregate"
-        )
-        by_name = {s.name: r for s, r in zip(chunk, tracked, strict=True)}
-        run.track_all(
-            chunk, lambda s, done=by_name: done[s.name], output_dir, overwrite=True, info=info
-        )
+def _report(sequences, output_dir):
+    """Prints the OTB table of the sequences with ground truth; writes summary.json and plots."""
+    table = report.report({"TSN": output_dir}, sequences)
+    if table:
+        print(report.format_report(table))
+        print(f"Summary and plots written to {output_dir}")
 
 
 def main(argv):
@@ -169,37 +132,22 @@ def main(argv):
         logging.info(
             "host %d of %d: %d sequences", jax.process_index(), jax.process_count(), len(sequences)
         )
-    if _BATCH_SIZE.value > 1:
-        if _VISUALIZE.value:
-            raise app.UsageError("--visualize works with --batch_size=1 only.")
-        _track_batched(weights, sequences, config, output_dir, info)
-        _evaluate(sequences, output_dir)
-        return
-
-    def track_one(sequence):
-        writer = None
-        if _VISUALIZE.value:
-            writer = visualize.VideoWriter(
-                output_dir / "videos" / f"{sequence.name}.mp4",
-                sequence.groundtruth_xywh,
-                png_frames=[int(n) for n in _VISUALIZE_FRAMES.value],
-            )
-        try:
-            return run.track_sequence(
-                weights,
-                sequence,
-                config,
-                seed=_SEED.value,
-                progress=_PROGRESS.value,
-                on_frame=writer,
-            )
-        finally:
-            if writer is not None:
-                writer.close()
-                print(f"{sequence.name}: video written to {writer.path}")
-
-    run.track_all(sequences, track_one, output_dir, overwrite=_OVERWRITE.value, info=info)
-    _evaluate(sequences, output_dir)
+    if _VISUALIZE.value and _BATCH_SIZE.value > 1:
+        raise app.UsageError("--visualize works with --batch_size=1 only.")
+    runner.track_all(
+        weights,
+        sequences,
+        config,
+        output_dir,
+        _BATCH_SIZE.value,
+        seed=_SEED.value,
+        progress=_PROGRESS.value,
+        overwrite=_OVERWRITE.value,
+        info=info,
+        video_dir=output_dir / "videos" if _VISUALIZE.value else None,
+        video_png_frames=[int(n) for n in _VISUALIZE_FRAMES.value],
+    )
+    _report(sequences, output_dir)
 
 
 if __name__ == "__main__":

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from tests import tracker_test
-from tsn_jax import batch, datasets, run, synthetic
 from tsn_jax import weights as weights_lib
+from tsn_jax.evaluation import batch, datasets, runner, synthetic
 
 SMALL = tracker_test.SMALL
 
@@ -39,7 +39,7 @@ def test_batch_matches_one_by_one(weights):
         weights, sequences, SMALL, progress=False, seeds=seeds, pad_to_hw=(100, 112)
     )
     for sequence, seed, result in zip(sequences, seeds, batched, strict=True):
-        alone = run.track_sequence(weights, sequence, SMALL, seed=seed, progress=False)
+        alone = runner.track_sequence(weights, sequence, SMALL, seed=seed, progress=False)
         assert result.boxes_xywh.shape == (len(sequence), 4)
         # Float tolerance: the batched convolutions may sum in another order.
         np.testing.assert_allclose(result.boxes_xywh, alone.boxes_xywh, atol=1e-2)
@@ -128,7 +128,7 @@ def test_sharded_over_two_cpu_devices_matches_unsharded():
         """
         import jax, numpy as np
         from tests import batch_test, tracker_test
-        from tsn_jax import batch
+        from tsn_jax.evaluation import batch
         from tsn_jax import weights as weights_lib
         assert len(jax.devices()) == 2, jax.devices()
         weights = weights_lib.random_weights("vgg16", jax.random.key(0))

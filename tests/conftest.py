@@ -19,7 +19,7 @@ import jax  # noqa: E402
 import pytest  # noqa: E402
 from absl import flags  # noqa: E402
 
-from tsn_jax import run  # noqa: E402
+from tsn_jax.evaluation import runner  # noqa: E402
 
 jax.config.update("jax_compilation_cache_dir", os.environ["JAX_COMPILATION_CACHE_DIR"])
 jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
@@ -35,7 +35,7 @@ def _release_compiled_executables():
     every executable's kernels; ``tracker_test`` alone adds 50,000 maps): drop the compiled
     executables after a test when needed."""
     yield
-    run.release_compiled_if_maps_run_low()
+    runner.release_compiled_if_maps_run_low()
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,5 @@
-"""Tests for tsn_jax.datasets: OTB/VOT/video/image-folder loaders, their errors, real data.
+"""Tests for tsn_jax.evaluation.datasets: OTB/VOT/video/image-folder loaders, their errors, real
+data.
 
 Small sequences are written into tmp_path with OpenCV (an independent writer); frames are
 compared exactly for PNG (lossless) and within JPEG error otherwise.
@@ -10,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-from tsn_jax import datasets
+from tsn_jax.evaluation import boxfiles, datasets
 
 W, H = 24, 16
 
@@ -149,8 +150,8 @@ def test_missing_groundtruth(tmp_path):
 @pytest.mark.parametrize(
     "bad_row, message",
     [
-        ("1,2,three,4", "malformed row '1,2,three,4'"),
-        ("1,2,3", "row '1,2,3' has 3 values, expected 4"),
+        ("1,2,three,4", "not a number in '1,2,three,4'"),
+        ("1,2,3", "expected 4 values, got 3: '1,2,3'"),
     ],
 )
 def test_malformed_row_names_line_and_text(tmp_path, bad_row, message):
@@ -236,7 +237,9 @@ def test_vot_bad_row_length(tmp_path):
     folder = tmp_path / "vot"
     _write_image(folder / "00000001.png", _frame(0))
     (folder / "groundtruth.txt").write_text("1,2,3,4,5,6\n")
-    with pytest.raises(datasets.DatasetError, match="groundtruth.txt:1: .* 6 values"):
+    with pytest.raises(
+        datasets.DatasetError, match="groundtruth.txt:1: expected 4 or 8 values, got 6"
+    ):
         datasets.load_vot_sequence(folder)
 
 
@@ -360,6 +363,6 @@ def test_real_sequences(data_dir):
 def test_real_vot_polygons_match_their_rects(data_dir):
     # The data's groundtruth_rect.txt holds the polygons' axis-aligned bounds (3 decimals).
     for name in ("vot2015_bag", "vot2015_ball1"):
-        polygons = datasets.read_box_rows(data_dir / name / "groundtruth_polygon.txt", (8,))
-        rects = datasets.read_box_rows(data_dir / name / "groundtruth_rect.txt")
+        polygons = boxfiles.read_rows(data_dir / name / "groundtruth_polygon.txt", (8,))
+        rects = boxfiles.read_rows(data_dir / name / "groundtruth_rect.txt")
         np.testing.assert_allclose(datasets._polygons_to_xywh(polygons), rects, atol=2e-3)

@@ -1,7 +1,8 @@
 """Tests for bin/evaluate.py: evaluate_dir on a hand-built OTB folder and on the real sequences.
 
 The reference numbers are computed here, in float64 NumPy, from the text files themselves (own
-parser, explicit IoU and centre formulas), independently of tsn_jax.metrics and tsn_jax.results.
+parser, explicit IoU and centre formulas), independently of tsn_jax.evaluation's metrics,
+boxfiles and report.
 """
 
 import json
@@ -15,7 +16,7 @@ import pytest
 
 from bin import evaluate
 from tests import cli
-from tsn_jax import metrics, results
+from tsn_jax.evaluation import boxfiles, metrics, report
 
 
 def _parse(path):
@@ -117,13 +118,13 @@ def test_evaluate_dir_names_and_errors(tiny, tmp_path):
     dataset, out, _ = tiny
     scored, _ = evaluate.evaluate_dir(dataset, out, names=["seq_b"])
     assert list(scored) == ["seq_b"]
-    with pytest.raises(evaluate.EvaluateError, match="no result file"):
+    with pytest.raises(report.ReportError, match="no result file"):
         evaluate.evaluate_dir(dataset, out, names=["seq_c"])
     (out / "seq_a.txt").write_text("1,2,3,4\n")
-    with pytest.raises(evaluate.EvaluateError, match=r"seq_a\.txt.*1 predicted boxes but 5"):
+    with pytest.raises(report.ReportError, match=r"seq_a\.txt.*1 predicted boxes but 5"):
         evaluate.evaluate_dir(dataset, out)
     (out / "seq_a.txt").write_text("1,2,3,4\n1,2,3\n")
-    with pytest.raises(results.ResultsError, match=r"seq_a\.txt:2"):
+    with pytest.raises(boxfiles.BoxFileError, match=r"seq_a\.txt:2"):
         evaluate.evaluate_dir(dataset, out)
 
 
@@ -146,7 +147,7 @@ def test_real_sequences_with_perturbed_groundtruth(data_dir, tmp_path):
     for k, name in enumerate(names):
         gt = _parse(data_dir / name / "groundtruth_rect.txt")
         perturbed = gt + np.array([3.0 + k % 4, -2.0, 0.1 * gt[0, 2], -0.05 * gt[0, 3]])
-        results.write_results(tmp_path / f"{name}.txt", perturbed - np.array([1, 1, 0, 0]))
+        boxfiles.write_boxes(tmp_path / f"{name}.txt", perturbed - np.array([1, 1, 0, 0]))
         # Reference from the text as written (4 decimals), parsed here.
         expected[name] = _reference(_parse(tmp_path / f"{name}.txt"), gt)
     scored, overall = evaluate.evaluate_dir(data_dir, tmp_path, plot_name="perturbed")

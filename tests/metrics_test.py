@@ -1,4 +1,5 @@
-"""Tests for tsn_jax.metrics (OTB one-pass evaluation) and tsn_jax.plots.
+"""Tests for tsn_jax.evaluation.metrics (OTB one-pass evaluation) and
+tsn_jax.evaluation.plots.
 
 The reference below is written from the OTB definitions with explicit per-frame max/min formulas
 and loops over the thresholds, in float64, without calling tsn_jax.boxes.
@@ -10,7 +11,7 @@ import math
 import numpy as np
 import pytest
 
-from tsn_jax import metrics, plots
+from tsn_jax.evaluation import metrics, plots
 
 # float64 throughout; the only differences are summation order: 1e-12 is ample.
 TOL = 1e-12

@@ -8,8 +8,9 @@ import pytest
 from sklearn.linear_model import Lasso
 
 from tsn_jax import config as config_lib
-from tsn_jax import datasets, features, pool, sparse_coding
+from tsn_jax import features, pool, sparse_coding
 from tsn_jax import weights as weights_lib
+from tsn_jax.evaluation import datasets
 
 # Iterations for a converged answer: FISTA's rate suffers from conditioning, ADMM's less.
 CONVERGED = {"admm": 300, "fista": 2000}

@@ -70,7 +70,7 @@ def unannotated(source, filename="<source>"):
 
 def test_the_library_has_source():
     names = {p.relative_to(ROOT).as_posix() for p in LIBRARY}
-    assert {"tsn_jax/boxes.py", "tsn_jax/tracker.py", "tsn_jax/run.py"} <= names
+    assert {"tsn_jax/boxes.py", "tsn_jax/tracker.py", "tsn_jax/evaluation/runner.py"} <= names
 
 
 def test_public_functions_and_methods_have_type_hints():

@@ -1,9 +1,10 @@
-"""Tests for tsn_jax.synthetic: determinism, exact ground truth, occlusion, OTB round trip."""
+"""Tests for tsn_jax.evaluation.synthetic: determinism, exact ground truth, occlusion, OTB round
+trip."""
 
 import numpy as np
 import pytest
 
-from tsn_jax import datasets, synthetic
+from tsn_jax.evaluation import datasets, synthetic
 
 SIZES = [(320, 240), (96, 80)]
 

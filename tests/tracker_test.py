@@ -12,10 +12,11 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from tsn_jax import boxes, online, pool, run, synthetic, tracker
+from tsn_jax import boxes, online, pool, tracker
 from tsn_jax import config as config_lib
 from tsn_jax import features as features_lib
 from tsn_jax import weights as weights_lib
+from tsn_jax.evaluation import runner, synthetic
 
 SMALL = config_lib.TrackerConfig(
     proposal_features="roi",
@@ -403,15 +404,15 @@ def test_inactive_state_does_not_change(weights, sequence):
 
 
 def test_compiled_executables_are_released_only_when_maps_run_low(monkeypatch):
-    held, limit = run._memory_map_counts()  # this process's, on Linux
+    held, limit = runner._memory_map_counts()  # this process's, on Linux
     assert 0 < held < limit
     add_one = jax.jit(lambda x: x + 1)
     add_one(1)
-    monkeypatch.setattr(run, "_memory_map_counts", lambda: (40, 100))
-    assert not run.release_compiled_if_maps_run_low()
+    monkeypatch.setattr(runner, "_memory_map_counts", lambda: (40, 100))
+    assert not runner.release_compiled_if_maps_run_low()
     assert add_one._cache_size() == 1
-    monkeypatch.setattr(run, "_memory_map_counts", lambda: (60, 100))
-    assert run.release_compiled_if_maps_run_low()
+    monkeypatch.setattr(runner, "_memory_map_counts", lambda: (60, 100))
+    assert runner.release_compiled_if_maps_run_low()
     assert add_one._cache_size() == 0
 
 
@@ -427,8 +428,8 @@ def test_track_sequence_rejects_a_frame_of_another_size(weights):
             yield np.zeros((80, 96, 3), np.uint8)
             yield np.zeros((80, 90, 3), np.uint8)
 
-    with pytest.raises(run.TrackingError, match="frame 1 is 90x80 but the first frame is 96x80"):
-        run.track_sequence(weights, Mixed(), SMALL, progress=False)
+    with pytest.raises(runner.TrackingError, match="frame 1 is 90x80 but the first frame is 96x80"):
+        runner.track_sequence(weights, Mixed(), SMALL, progress=False)
 
 
 @pytest.mark.parametrize(

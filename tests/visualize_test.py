@@ -1,10 +1,10 @@
-"""The tracking video and its PNG snapshots (tsn_jax/visualize.py)."""
+"""The tracking video and its PNG snapshots (tsn_jax/evaluation/visualize.py)."""
 
 import cv2
 import numpy as np
 
 from tests import cli
-from tsn_jax import visualize
+from tsn_jax.evaluation import visualize
 
 
 def test_video_and_png_snapshots_show_both_boxes(tmp_path):

@@ -1,4 +1,4 @@
-"""Tests for tsn_jax.vot: the VOT reset protocol, accuracy, robustness and EAO.
+"""Tests for tsn_jax.evaluation.vot: the VOT reset protocol, accuracy, robustness and EAO.
 
 The tracker is a script: the "frames" are their own indices, and the tracker answers each frame
 with the ground truth shifted right by a scripted number of pixels. On a 10 x 10 box a shift of
@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pytest
 
-from tsn_jax import vot
+from tsn_jax.evaluation import vot
 
 
 def _groundtruth(num_frames):

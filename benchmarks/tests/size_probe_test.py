@@ -3,7 +3,7 @@
 import numpy as np
 
 from benchmarks import size_probe
-from tsn_jax import results, synthetic
+from tsn_jax.evaluation import boxfiles, synthetic
 
 
 def test_oracle_sizes_restore_the_true_size(tmp_path, capsys):
@@ -11,7 +11,7 @@ def test_oracle_sizes_restore_the_true_size(tmp_path, capsys):
     truth = np.asarray(sequence.groundtruth_xywh, np.float64)
     centres = truth[:, :2] + truth[:, 2:] / 2
     small = truth[:, 2:] * 0.6  # right centres, boxes 0.6 of the size: IoU 0.36
-    results.write_results(tmp_path / "s.txt", np.concatenate([centres - small / 2, small], 1))
+    boxfiles.write_boxes(tmp_path / "s.txt", np.concatenate([centres - small / 2, small], 1))
     size_probe.oracle_sizes(tmp_path, [sequence])
     printed = capsys.readouterr().out
     assert "median true / tracked size 1.67" in printed

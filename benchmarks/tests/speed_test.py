@@ -10,8 +10,8 @@ import pytest
 
 from benchmarks import speed
 from tests import cli, tracker_test
-from tsn_jax import synthetic
 from tsn_jax import weights as weights_lib
+from tsn_jax.evaluation import synthetic
 
 SMALL = tracker_test.SMALL
 NUM_FRAMES = 6

@@ -11,7 +11,8 @@ expanded to 3 channels). Iterating a sequence streams its frames, so a 3000-fram
 sits in memory.
 
 Boxes follow ``boxes.py``: 0-based ``(x, y, w, h)`` floats in frame pixels. Ground-truth files
-are 1-based (OTB convention) and converted once here, with ``boxes.from_one_based``.
+are 1-based (OTB convention), read by ``boxfiles.read_rows`` (the reader of result files too) and
+converted once here, with ``boxes.from_one_based``.
 """
 
 import os
@@ -25,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from tsn_jax import boxes
+from tsn_jax.evaluation import boxfiles
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 
@@ -42,7 +44,6 @@ OTB_FRAME_RANGES = {
     "BlurCar4": (18, 397),
 }
 
-_SEPARATORS = re.compile(r"[,\s]+")
 _JPEG_SOI = b"\xff\xd8"
 _JPEG_EOI = b"\xff\xd9"
 
@@ -320,46 +321,16 @@ def _image_files(folder):
     return sorted(paths, key=_natural_key)
 
 
-def read_box_rows(
-    path: str | os.PathLike[str], allowed_lengths: tuple[int, ...] = (4,)
-) -> np.ndarray:
-    """Reads a ground-truth text file: one row of numbers per frame.
-
-    Values are separated by commas, tabs or spaces (mixed is fine); ``NaN`` is accepted; blank
-    lines are skipped.
-
-    Args:
-      path: the text file.
-      allowed_lengths: the numbers of values a row may have (all rows must have the same).
-
-    Returns:
-      [N, k] float64, the values as written (no coordinate conversion).
+def _read_groundtruth(path, allowed_lengths=(4,)):
+    """[N, k] float64 rows of a ground-truth file, as written (``boxfiles.read_rows``).
 
     Raises:
-      DatasetError: missing file, or a malformed row (names the line number and its text).
+      DatasetError: the file is missing, empty, or holds a malformed row (file, line, text).
     """
-    path = pathlib.Path(path)
-    if not path.is_file():
-        raise DatasetError(f"{path}: ground-truth file is missing")
-    rows = []
-    for number, line in enumerate(path.read_text(errors="replace").splitlines(), start=1):
-        text = line.strip()
-        if not text:
-            continue
-        fields = _SEPARATORS.split(text)
-        try:
-            values = [float(v) for v in fields]
-        except ValueError:
-            raise DatasetError(f"{path}:{number}: malformed row {text!r}") from None
-        if len(values) not in allowed_lengths or (rows and len(values) != len(rows[0])):
-            expected = " or ".join(str(n) for n in allowed_lengths)
-            raise DatasetError(
-                f"{path}:{number}: row {text!r} has {len(values)} values, expected {expected}"
-            )
-        rows.append(values)
-    if not rows:
-        return np.zeros((0, allowed_lengths[0]), np.float64)
-    return np.asarray(rows, np.float64)
+    try:
+        return boxfiles.read_rows(path, allowed_lengths, kind="ground-truth")
+    except boxfiles.BoxFileError as error:
+        raise DatasetError(str(error)) from None
 
 
 def _check_first_box(box_xywh, where):
@@ -423,7 +394,7 @@ def load_otb_sequence(
     if not frames:
         raise DatasetError(f"{img}: no {'/'.join(IMAGE_SUFFIXES)} frames in img/")
     gt_path = path / "groundtruth_rect.txt"
-    rows = read_box_rows(gt_path)
+    rows = _read_groundtruth(gt_path)
     if frame_range is None:
         known = {k.lower(): v for k, v in OTB_FRAME_RANGES.items()}
         frame_range = known.get(name.lower())
@@ -478,7 +449,7 @@ def load_vot_sequence(path: str | os.PathLike[str], name: str | None = None) -> 
     if not frames:
         raise DatasetError(f"{folder}: no {'/'.join(IMAGE_SUFFIXES)} frames")
     gt_path = path / "groundtruth.txt"
-    rows = read_box_rows(gt_path, allowed_lengths=(4, 8))
+    rows = _read_groundtruth(gt_path, (4, 8))
     if len(rows) != len(frames):
         raise DatasetError(f"{gt_path}: {len(rows)} ground-truth rows but {len(frames)} frames")
     if rows.shape[1] == 8:

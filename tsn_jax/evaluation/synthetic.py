@@ -18,7 +18,8 @@ import pathlib
 import cv2
 import numpy as np
 
-from tsn_jax import boxes, datasets
+from tsn_jax import boxes
+from tsn_jax.evaluation import boxfiles, datasets
 
 MIN_SCALE, MAX_SCALE = 0.7, 1.4
 # The target's base size as a fraction of the frame's (W, H); at 320x240 and MIN_SCALE the
@@ -196,17 +197,12 @@ def make_sequence(
     return datasets.Sequence.from_render(name, num_frames, scene.render, scene.boxes_xywh)
 
 
-def _format_value(value):
-    if not np.isfinite(value):
-        return "NaN"
-    return np.format_float_positional(float(value), trim="-")
-
-
 def write_otb(sequence: datasets.Sequence, directory: str | os.PathLike[str]) -> pathlib.Path:
     """Writes a sequence in the OTB layout that ``datasets.load_otb_sequence`` reads.
 
     Writes ``directory/<name>/img/0001.jpg ...`` (JPEG quality 95) and
-    ``groundtruth_rect.txt`` (1-based x,y,w,h, comma-separated), streaming the frames.
+    ``groundtruth_rect.txt`` (1-based x,y,w,h, exact values, ``boxfiles.write_boxes``), streaming
+    the frames.
 
     Args:
       sequence: a ``datasets.Sequence`` with ground truth.
@@ -229,7 +225,5 @@ def write_otb(sequence: datasets.Sequence, directory: str | os.PathLike[str]) ->
         bgr = cv2.cvtColor(frame, cv2.COLOR_RGB2BGR)
         if not cv2.imwrite(str(path), bgr, [cv2.IMWRITE_JPEG_QUALITY, 95]):
             raise datasets.DatasetError(f"{path} (frame {index - 1}): cannot write this frame")
-    rows = boxes.to_one_based(np.asarray(sequence.groundtruth_xywh, np.float64))
-    lines = [",".join(_format_value(v) for v in row) for row in rows]
-    (folder / "groundtruth_rect.txt").write_text("\n".join(lines) + "\n")
+    boxfiles.write_boxes(folder / "groundtruth_rect.txt", sequence.groundtruth_xywh, None)
     return folder

@@ -29,7 +29,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from tsn_jax import boxes, results
+from tsn_jax import boxes
+from tsn_jax.evaluation import boxfiles
 
 SUCCESS_THRESHOLDS = np.linspace(0.0, 1.0, 21)
 PRECISION_THRESHOLDS = np.arange(0, 51).astype(np.float64)
@@ -243,4 +244,4 @@ def write_summary(
         "success_thresholds": SUCCESS_THRESHOLDS.tolist(),
         "precision_thresholds": PRECISION_THRESHOLDS.tolist(),
     }
-    results.atomic_write_text(path, json.dumps(summary, indent=1) + "\n")
+    boxfiles.atomic_write_text(path, json.dumps(summary, indent=1) + "\n")

@@ -1,7 +1,7 @@
 """OTB success and precision plots (PNG, matplotlib's Agg canvas: no window, no pyplot state).
 
 One line per tracker, legends ``name [AUC]`` / ``name [prec@20]``, best tracker first, as in
-the OTB benchmark's figures. The curves come from :mod:`tsn_jax.metrics`.
+the OTB benchmark's figures. The curves come from :mod:`tsn_jax.evaluation.metrics`.
 """
 
 import os
@@ -13,7 +13,7 @@ import numpy.typing as npt
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from tsn_jax import metrics
+from tsn_jax.evaluation import metrics
 
 
 def _checked(curves, length, what):

@@ -20,8 +20,9 @@ import tqdm
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from tsn_jax import config as config_lib
-from tsn_jax import datasets, run, tracker
+from tsn_jax import tracker
 from tsn_jax import weights as weights_lib
+from tsn_jax.evaluation import datasets, tracked
 
 
 @functools.partial(jax.jit, static_argnums=(4,))
@@ -75,10 +76,10 @@ def track_batch(
     shard: bool = True,
     seeds: Iterable[int] | None = None,
     pad_to_hw: tuple[int, int] | None = None,
-) -> list[run.TrackResult]:
+) -> list[tracked.TrackResult]:
     """Tracks sequences together, one batched ``step`` per frame index.
 
-    Every sequence gets ``jax.random.key(seed)``, as ``run.track_sequence`` gives it, so the
+    Every sequence gets ``jax.random.key(seed)``, as ``runner.track_sequence`` gives it, so the
     boxes equal tracking the sequences one by one to float rounding: ``vmap``'s batched
     products sum in another order, and online learning amplifies that to pixels over a long
     sequence (README "Many sequences at once"). The padding is never read: a sequence's
@@ -99,7 +100,7 @@ def track_batch(
         of different sequences share one compiled step.
 
     Returns:
-      A list of ``run.TrackResult``, one per sequence; ``step_seconds`` holds the batched
+      A list of ``tracked.TrackResult``, one per sequence; ``step_seconds`` holds the batched
       step's wall time (shared by the batch) for each of the sequence's frames.
     """
     sequences = list(sequences)
@@ -125,7 +126,7 @@ def track_batch(
         datasets.validate_init_box(
             box, (first.shape[1], first.shape[0]), where=f"{sequence.name} frame 0"
         )
-        run.check_frame(first, first.shape, sequence.name, 0)
+        tracked.check_frame(first, first.shape, sequence.name, 0)
         init_boxes.append(box)
     pad = batch_size - num_real
     firsts += [firsts[-1]] * pad
@@ -168,7 +169,7 @@ def track_batch(
         active = t < lengths
         for i in np.flatnonzero(active[:num_real]):
             frame = next(iterators[i])
-            run.check_frame(frame, firsts[i].shape, sequences[i].name, t)
+            tracked.check_frame(frame, firsts[i].shape, sequences[i].name, t)
             buffer[i, : frame.shape[0], : frame.shape[1]] = frame
         # Ended sequences keep their last frame in the buffer: masked, never looked at.
         start = time.perf_counter()
@@ -182,7 +183,7 @@ def track_batch(
         )
         seconds = time.perf_counter() - start
         for i in np.flatnonzero(active[:num_real]):
-            warned[i] = run.check_output(
+            warned[i] = tracked.check_output(
                 sequences[i].name, t, out_boxes[i], out_scores[i], warned[i]
             )
             boxes[i].append(np.asarray(out_boxes[i], np.float64))
@@ -193,7 +194,7 @@ def track_batch(
         bar.set_postfix(fps=f"{active[:num_real].sum() / max(seconds, 1e-9):.1f}")
     bar.close()
     return [
-        run.TrackResult(
+        tracked.TrackResult(
             np.stack(boxes[i]),
             np.asarray(scores[i], np.float32),
             np.asarray(failed[i]),

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import tqdm
 
-from tsn_jax import datasets, run
+from tsn_jax.evaluation import datasets, tracked
 
 _FACTORIES = {"csrt": "TrackerCSRT", "kcf": "TrackerKCF"}
 NAMES = tuple(_FACTORIES)
@@ -44,7 +44,7 @@ def _opencv_box(box_xywh, frame_wh):
 
 def track_sequence(
     name: str, sequence: datasets.Sequence, progress: bool = True
-) -> run.TrackResult:
+) -> tracked.TrackResult:
     """Tracks a sequence with an OpenCV tracker.
 
     Args:
@@ -53,14 +53,14 @@ def track_sequence(
       progress: show a tqdm bar.
 
     Returns:
-      A ``run.TrackResult``; a frame where OpenCV reports a loss keeps the last box and is
+      A ``tracked.TrackResult``; a frame where OpenCV reports a loss keeps the last box and is
       marked failed.
     """
     tracker = create(name)
     frames = iter(sequence)
     first = next(frames, None)
     if first is None:
-        raise run.TrackingError(f"{sequence.name}: the sequence has no frames")
+        raise tracked.TrackingError(f"{sequence.name}: the sequence has no frames")
     box = np.asarray(sequence.init_box_xywh, np.float64)
     frame_wh = (first.shape[1], first.shape[0])
     start = time.perf_counter()
@@ -75,7 +75,7 @@ def track_sequence(
         leave=False,
     )
     for index, frame in enumerate(frames, start=1):
-        run.check_frame(frame, first.shape, sequence.name, index)
+        tracked.check_frame(frame, first.shape, sequence.name, index)
         start = time.perf_counter()
         found, found_box = tracker.update(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
         step_seconds.append(time.perf_counter() - start)
@@ -85,7 +85,7 @@ def track_sequence(
         failed.append(not found)
         bar.update(1)
     bar.close()
-    return run.TrackResult(
+    return tracked.TrackResult(
         np.stack(boxes),
         np.ones(len(boxes), np.float32),
         np.asarray(failed),
