@@ -12,8 +12,13 @@ each ``proposal_features`` mode, ``measure`` reports on one sequence:
   Temporal fine-tune (``jit(...).lower(...).compile()``; a load from the persistent
   compilation cache when ``JAX_COMPILATION_CACHE_DIR`` holds it);
 * the first-frame (``init``) time of a second run, after compilation;
-* steady per-frame latency after ``warmup`` frames (median, p90; each frame synchronised on
-  the output box; the frame upload is included, as in ``runner.track_sequence``) and fps;
+* the speed of the frames after ``warmup`` untimed ones (``tracked.frame_times``, the
+  definition ``bin.track`` prints and stores in ``timings.json``): fps = timed frames over
+  their summed wall time (the mean, fine-tune frames included, compilation excluded: both steps
+  are compiled before the first frame), and the median / p90 frame time; each frame is timed
+  from the step's call to its output box on the host, the frame upload included, as in
+  ``runner.track_sequence``. ``bin.track`` times every frame after the first:
+  ``--speed_warmup=0`` does the same;
 * peak host RSS (``ru_maxrss``) and peak device memory (``memory_stats``, None on CPU);
 * XLA's FLOPs of a frame (the two steps averaged over a fine-tune interval), the achieved
   FLOP/s and the fraction of the device's peak;
@@ -51,7 +56,7 @@ from benchmarks import device_trace
 from bin import config_flags
 from bin import track as track_cli  # the sequence, weight and config flags
 from tsn_jax import boxes, crop, feature_net, features, online, tracker
-from tsn_jax.evaluation import batch, boxfiles, synthetic
+from tsn_jax.evaluation import batch, boxfiles, synthetic, tracked
 
 _FRAMES = flags.DEFINE_integer("speed_frames", 100, "Timed frames after the warmup.")
 _WARMUP = flags.DEFINE_integer("speed_warmup", 3, "Untimed frames before timing.")
@@ -419,11 +424,12 @@ def measure(
 
     Returns:
       A JSON-able dict: device, mode, compile_init_s, compile_step_s, first_frame_ms,
-      latency_median_ms, latency_p90_ms, fps, host_peak_mb, device_peak_mb (None on CPU),
-      flops_per_frame, achieved_flops_per_s, peak_flops_per_s, fraction_of_peak (None when a
-      number is unknown), stages_ms (``stage_times``; None with ``repeats=0``), num_frames,
-      warmup, sequence, config, and trace (``device_trace.summarize`` plus its file; None
-      without ``trace_frames``).
+      latency_median_ms, latency_p90_ms and fps (``tracked.frame_times`` of the timed frames:
+      fps is their count over their summed time), frame_ms (each timed frame), host_peak_mb,
+      device_peak_mb (None on CPU), flops_per_frame, achieved_flops_per_s (FLOPs per frame x
+      fps), peak_flops_per_s, fraction_of_peak (None when a number is unknown), stages_ms
+      (``stage_times``; None with ``repeats=0``), num_frames, warmup, sequence, config, and
+      trace (``device_trace.summarize`` plus its file; None without ``trace_frames``).
     """
     if num_frames < 1 or warmup < 0:
         raise SpeedError(f"num_frames={num_frames} must be >= 1 and warmup={warmup} >= 0")
@@ -455,8 +461,7 @@ def measure(
         jax.block_until_ready(output.box_xywh)
         if index >= warmup:
             latencies.append(time.perf_counter() - start)
-    latencies_ms = 1e3 * np.asarray(latencies)
-    median_ms = float(np.median(latencies_ms))
+    speed = tracked.frame_times(latencies)
     trace = None
     if trace_frames:
         state, trace_file, wall_s = device_trace.capture(
@@ -469,7 +474,7 @@ def measure(
     stages = stage_times(weights, state, frames[-1], repeats=repeats) if repeats else None
 
     peak = peak_flops_of(device.device_kind, config.compute_dtype) or peak_flops or None
-    achieved = flops / (median_ms * 1e-3) if flops is not None else None
+    achieved = flops * speed.fps if flops is not None else None
     return {
         "device": device.device_kind,
         "platform": device.platform,
@@ -477,9 +482,10 @@ def measure(
         "compile_init_s": compile_init_s,
         "compile_step_s": compile_step_s,
         "first_frame_ms": 1e3 * first_frame_s,
-        "latency_median_ms": median_ms,
-        "latency_p90_ms": float(np.percentile(latencies_ms, 90)),
-        "fps": 1e3 / median_ms,
+        "latency_median_ms": speed.p50_ms,
+        "latency_p90_ms": speed.p90_ms,
+        "fps": speed.fps,
+        "frame_ms": [1e3 * s for s in latencies],
         "host_peak_mb": host_peak_mb(),
         "device_peak_mb": device_peak_mb(device),
         "flops_per_frame": flops,

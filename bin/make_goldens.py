@@ -60,18 +60,29 @@ def golden_run(config):
     return runner.track_sequence(weights, sequence, config, seed=0, progress=False).boxes_xywh
 
 
-def main(argv):
-    del argv
-    boxes = golden_run(GOLDEN_CONFIG)
+def golden_metadata(config: config_lib.TrackerConfig) -> str:
+    """The golden file's metadata as strict JSON (no NaN / Infinity, which strict readers such
+    as ``json.loads(..., parse_constant=refuse)`` reject): generator, JAX version, seed, config.
+
+    Raises:
+      ValueError: a config value that is not finite (strict JSON has no number for it).
+    """
     metadata = {
         "generator": "bin/make_goldens.py",
         "jax": jax.__version__,
         "seed": 0,
-        "config": dataclasses.asdict(GOLDEN_CONFIG),
+        "config": dataclasses.asdict(config),
     }
+    return json.dumps(metadata, allow_nan=False)
+
+
+def main(argv):
+    del argv
+    metadata = golden_metadata(GOLDEN_CONFIG)  # before the run: a bad config fails at once
+    boxes = golden_run(GOLDEN_CONFIG)
     path = pathlib.Path(_OUTPUT.value)
     path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(path, boxes_xywh=boxes, metadata=json.dumps(metadata))
+    np.savez(path, boxes_xywh=boxes, metadata=metadata)
     print(f"wrote {path}: {len(boxes)} boxes")
 
 

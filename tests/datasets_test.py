@@ -168,8 +168,30 @@ def test_row_count_mismatch_names_both_counts(tmp_path):
 
 def test_nan_first_box_is_refused(tmp_path):
     folder = _write_otb(tmp_path, "s", 2, ["NaN,NaN,NaN,NaN", "1,1,2,2"])
-    with pytest.raises(datasets.DatasetError, match="first ground-truth box"):
+    with pytest.raises(
+        datasets.DatasetError,
+        match=r"groundtruth_rect.txt:1: initial box nan,nan,nan,nan \(1-based x, y, w, h\) cannot "
+        "start tracking: its x is nan, not a finite number",
+    ):
         datasets.load_otb_sequence(folder)
+
+
+@pytest.mark.parametrize(
+    "row, why",
+    [
+        ("3,4,0,5", "its width is 0, and a target needs a width > 0"),
+        ("3.5\t4\t7\t-2", "its height is -2, and a target needs a height > 0"),
+    ],
+)
+def test_empty_first_box_says_which_condition_failed_as_the_file_has_it(tmp_path, row, why):
+    folder = _write_otb(tmp_path, "s", 2, [row, "1,1,2,2"])
+    shown = ",".join(row.replace(",", " ").split())  # 1-based, as written; not 0-based
+    with pytest.raises(datasets.DatasetError) as raised:
+        datasets.load_otb_sequence(folder)
+    assert str(raised.value) == (
+        f"{folder / 'groundtruth_rect.txt'}:1: initial box {shown} (1-based x, y, w, h) cannot "
+        f"start tracking: {why}"
+    )
 
 
 def test_truncated_jpeg_names_file_and_frame(tmp_path):
@@ -187,6 +209,20 @@ def test_truncated_jpeg_names_file_and_frame(tmp_path):
     # Trailing zero padding after the end marker is fine.
     path.write_bytes(data + b"\x00\x00\n")
     assert sequence.frame(1).shape == (H, W, 3)
+
+
+@pytest.mark.parametrize("suffix", [".jpg", ".png"])
+def test_zero_byte_frame_names_file_and_frame(tmp_path, suffix):
+    folder = _write_otb(tmp_path, "s", 3, _rows(3), suffix=suffix)
+    (folder / "img" / f"0003{suffix}").write_bytes(b"")
+    sequence = datasets.load_otb_sequence(folder)  # frames are read lazily: loading succeeds
+    with pytest.raises(
+        datasets.DatasetError,
+        match=rf"img/0003\{suffix} \(frame 2\): frame file is empty \(0 bytes\)",
+    ):
+        list(sequence)
+    with pytest.raises(datasets.DatasetError, match="frame file is empty"):
+        datasets.read_image(folder / "img" / f"0003{suffix}")
 
 
 def test_missing_and_garbage_frame_files(tmp_path):
@@ -288,6 +324,42 @@ def test_image_folder(tmp_path):
         datasets.load_image_folder(tmp_path / "empty", [1, 1, 2, 2])
     with pytest.raises(datasets.DatasetError, match="not 4 values"):
         datasets.load_image_folder(tmp_path / "frames", [1, 1, 2])
+    # A flag's box is checked as typed (1-based), before any frame is read.
+    with pytest.raises(
+        datasets.DatasetError,
+        match=r"frames: initial box 1,1,5,0 \(1-based x, y, w, h\) cannot start tracking: its "
+        r"height is 0, and a target needs a height > 0",
+    ):
+        datasets.load_image_folder(tmp_path / "frames", [1, 1, 5, 0])
+
+
+def test_sources_read_nothing_until_loaded(tmp_path):
+    _write_otb(tmp_path / "root", "good", 2, _rows(2))
+    broken = _write_otb(tmp_path / "root", "no_truth", 2, _rows(2))
+    (broken / "groundtruth_rect.txt").unlink()
+    vot = tmp_path / "root" / "votseq"
+    for i in range(2):
+        _write_image(vot / f"{i:08d}.png", _frame(i))
+    (vot / "groundtruth.txt").write_text("1,1,3,3\n" * 2)
+    sources = datasets.sequence_sources(tmp_path / "root")  # the broken folder lists fine
+    assert [s.name for s in sources] == ["good", "no_truth", "votseq"]
+    assert all(isinstance(s, datasets.SequenceSource) for s in sources)
+    assert len(sources[0].load()) == 2
+    with pytest.raises(datasets.DatasetError, match="no_truth/groundtruth_rect.txt: ground-truth"):
+        sources[1].load()
+    np.testing.assert_array_equal(sources[2].load().init_box_xywh, [0, 0, 3, 3])
+    assert [s.name for s in datasets.otb_sources(tmp_path / "root", "no_truth,good")] == [
+        "no_truth",
+        "good",
+    ]
+    with pytest.raises(datasets.DatasetError, match="unknown sequence.*zz"):
+        datasets.sequence_sources(tmp_path / "root", ["zz"])
+    # load_source: a Sequence as it is, a source loaded.
+    loaded = datasets.load_source(sources[0])
+    assert datasets.load_source(loaded) is loaded
+    # The eager loaders stop at the broken folder.
+    with pytest.raises(datasets.DatasetError, match="no_truth"):
+        datasets.load_sequences(tmp_path / "root")
 
 
 def test_load_sequences_single_and_root(tmp_path):
@@ -314,24 +386,29 @@ def test_load_sequences_single_and_root(tmp_path):
 @pytest.mark.parametrize(
     "box, message",
     [
-        ([np.nan, 1, 5, 5], "non-finite"),
-        ([1, 1, np.inf, 5], "non-finite"),
-        ([1, 1, 0, 5], "zero or negative size"),
-        ([1, 1, 5, -2], "zero or negative size"),
-        ([100, 1, 5, 5], "outside the 100x50 frame"),
-        ([-10, 1, 10, 5], "outside"),
-        ([1, 50, 5, 5], "outside"),
+        ([np.nan, 1, 5, 5], "its x is nan, not a finite number"),
+        ([1, 1, np.inf, 5], "its width is inf, not a finite number"),
+        ([1, 1, 0, 5], "its width is 0, and a target needs a width > 0"),
+        ([1, 1, 5, -2], "its height is -2, and a target needs a height > 0"),
+        ([100, 1, 5, 5], "outside the 100x50 frame: it starts right of the frame's last column"),
+        ([-10, 1, 10, 5], "outside the 100x50 frame: it ends left of the frame's first column"),
+        ([1, 50, 5, 5], "outside the 100x50 frame: it starts below the frame's last row"),
+        ([1, -7.5, 5, 7.5], "outside the 100x50 frame: it ends above the frame's first row"),
         ([1, 2, 3], "not 4 values"),
     ],
 )
-def test_validate_init_box_refuses(box, message):
-    with pytest.raises(datasets.DatasetError, match=f"clip frame 0: .*{message}"):
+def test_validate_init_box_refuses_and_says_why(box, message):
+    with pytest.raises(datasets.DatasetError, match=f"clip frame 0: initial box .*{message}"):
         datasets.validate_init_box(np.asarray(box, float), (100, 50), where="clip frame 0")
 
 
 def test_validate_init_box_accepts_partly_outside():
     datasets.validate_init_box([-3, -3, 5, 5], (100, 50), where="x")
     datasets.validate_init_box([95.5, 45, 10, 10], (100, 50), where="x")
+    # 1-based: x = 100 is the frame's last column (0-based 99), x = 101 is past it.
+    datasets.validate_init_box([100, 1, 5, 5], (100, 50), where="x", one_based=True)
+    with pytest.raises(datasets.DatasetError, match=r"101,1,5,5 \(1-based.*starts right"):
+        datasets.validate_init_box([101, 1, 5, 5], (100, 50), where="x", one_based=True)
 
 
 def test_real_sequences(data_dir):

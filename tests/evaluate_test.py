@@ -88,8 +88,9 @@ def tiny(tmp_path):
 def test_evaluate_dir_tiny(tiny, caplog):
     dataset, out, pairs = tiny
     with caplog.at_level(logging.WARNING):
-        scored, overall = evaluate.evaluate_dir(dataset, out)
+        scored, overall, unscored = evaluate.evaluate_dir(dataset, out)
     assert "seq_c" in caplog.text  # the missing result file is named.
+    assert unscored == {}
     assert list(scored) == ["seq_a", "seq_b"]
     for name, (pred, gt) in pairs.items():
         auc, prec20, op50, cle, success, precision, frames = _reference(pred, gt)
@@ -115,28 +116,45 @@ def test_evaluate_dir_tiny(tiny, caplog):
 
 
 def test_evaluate_dir_names_and_errors(tiny, tmp_path):
-    dataset, out, _ = tiny
-    scored, _ = evaluate.evaluate_dir(dataset, out, names=["seq_b"])
+    dataset, out, pairs = tiny
+    scored, _, _ = evaluate.evaluate_dir(dataset, out, names=["seq_b"])
     assert list(scored) == ["seq_b"]
     with pytest.raises(report.ReportError, match="no result file"):
         evaluate.evaluate_dir(dataset, out, names=["seq_c"])
+    # A bad result file is listed with its error; the others are still scored.
     (out / "seq_a.txt").write_text("1,2,3,4\n")
-    with pytest.raises(report.ReportError, match=r"seq_a\.txt.*1 predicted boxes but 5"):
-        evaluate.evaluate_dir(dataset, out)
+    scored, overall, unscored = evaluate.evaluate_dir(dataset, out)
+    assert list(scored) == ["seq_b"] and list(unscored) == ["seq_a"]
+    assert re.fullmatch(r".*seq_a\.txt \(seq_a\): 1 predicted boxes but 5 .*", unscored["seq_a"])
+    assert overall.auc == pytest.approx(_reference(*pairs["seq_b"])[0], abs=1e-12)
     (out / "seq_a.txt").write_text("1,2,3,4\n1,2,3\n")
-    with pytest.raises(boxfiles.BoxFileError, match=r"seq_a\.txt:2"):
-        evaluate.evaluate_dir(dataset, out)
+    _, _, unscored = evaluate.evaluate_dir(dataset, out)
+    assert re.fullmatch(r".*seq_a\.txt:2: expected 4 values, got 3: '1,2,3'", unscored["seq_a"])
+    # So is a sequence folder that cannot be loaded.
+    (dataset / "seq_c" / "groundtruth_rect.txt").write_text("1,1,0,4\n2,2,4,4\n")
+    _, _, unscored = evaluate.evaluate_dir(dataset, out)
+    assert list(unscored) == ["seq_c", "seq_a"]
+    assert "groundtruth_rect.txt:1: initial box 1,1,0,4" in unscored["seq_c"]
 
 
 def test_command_line(tiny):
+    """One run: seq_b scored, seq_c without a result file (a warning), seq_a's result file one
+    row short: listed at the end, exit status 4."""
     dataset, out, _ = tiny
+    (out / "seq_a.txt").write_text("1,2,3,4\n")
     proc = cli.run_module("bin.evaluate", f"--dataset_dir={dataset}", f"--results_dir={out}")
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == 4, proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[0].split()[:2] == ["sequence", "frames"]
-    assert any(line.startswith("overall") for line in lines)
+    assert [line.split()[0] for line in lines[2:-3]] == ["seq_b"]
+    assert lines[-2].startswith("overall")
     assert "seq_c" in proc.stderr
-    assert (out / "summary.json").is_file()
+    assert proc.stderr.splitlines()[-2:] == [
+        "1 sequence(s) could not be scored:",
+        f"  seq_a: {out / 'seq_a.txt'} (seq_a): 1 predicted boxes but 5 ground-truth boxes",
+    ]
+    assert "Traceback" not in proc.stderr
+    assert list(json.loads((out / "summary.json").read_text())["sequences"]) == ["seq_b"]
 
 
 def test_real_sequences_with_perturbed_groundtruth(data_dir, tmp_path):
@@ -150,7 +168,8 @@ def test_real_sequences_with_perturbed_groundtruth(data_dir, tmp_path):
         boxfiles.write_boxes(tmp_path / f"{name}.txt", perturbed - np.array([1, 1, 0, 0]))
         # Reference from the text as written (4 decimals), parsed here.
         expected[name] = _reference(_parse(tmp_path / f"{name}.txt"), gt)
-    scored, overall = evaluate.evaluate_dir(data_dir, tmp_path, plot_name="perturbed")
+    scored, overall, unscored = evaluate.evaluate_dir(data_dir, tmp_path, plot_name="perturbed")
+    assert unscored == {}
     assert sorted(scored) == names
     for name, (auc, prec20, op50, cle, *_, frames) in expected.items():
         s = scored[name]

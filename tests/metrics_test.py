@@ -225,3 +225,143 @@ def test_plots_write_png(tmp_path):
         assert len(data) > 1000 and data[:8] == b"\x89PNG\r\n\x1a\n"
     with pytest.raises(ValueError, match="'x'.*\\(21,\\)"):
         plots.plot_success({"x": np.zeros(20)}, tmp_path / "y.png")
+
+
+# ---------------------------------------------------------------------------------------------
+# LaSOT.
+
+
+def _lasot_reference(predicted, groundtruth, visible):
+    """The LaSOT toolkit's calc_seq_err_robust.m and eval_tracker.m, in float64 loops: drop the
+    absent frames, score the rest with the toolkit's pixel-index centres ``x + (w - 1) / 2``
+    (normalised by the ground truth's size for the normalised curve), divide by all frames.
+    Returns (success[21], precision[51], normalised precision[51])."""
+    ious, errors, normalized = [], [], []
+    for p, g, seen in zip(predicted, groundtruth, visible, strict=True):
+        if not seen:
+            continue
+        left, right = max(p[0], g[0]), min(p[0] + p[2] - 1, g[0] + g[2] - 1)
+        top, bottom = max(p[1], g[1]), min(p[1] + p[3] - 1, g[1] + g[3] - 1)
+        inter = max(0.0, right - left + 1) * max(0.0, bottom - top + 1)
+        ious.append(inter / (p[2] * p[3] + g[2] * g[3] - inter))
+        pc = (p[0] + (p[2] - 1) / 2, p[1] + (p[3] - 1) / 2)
+        gc = (g[0] + (g[2] - 1) / 2, g[1] + (g[3] - 1) / 2)
+        errors.append(math.hypot(pc[0] - gc[0], pc[1] - gc[1]))
+        normalized.append(math.hypot(pc[0] / g[2] - gc[0] / g[2], pc[1] / g[3] - gc[1] / g[3]))
+    n = len(groundtruth)
+    success = [sum(i > t for i in ious) / n for t in [k / 20 for k in range(21)]]
+    precision = [sum(e <= t for e in errors) / n for t in range(51)]
+    normalized_precision = [
+        sum(e <= t for e in normalized) / n for t in [k / 100 for k in range(51)]
+    ]
+    return np.array(success), np.array(precision), np.array(normalized_precision)
+
+
+@pytest.mark.parametrize("noise", [2.0, 10.0])
+def test_lasot_matches_its_toolkit(noise):
+    """Absent frames count as failures over all frames; normalised precision at 0.2."""
+    rng = np.random.default_rng(int(noise) + 20)
+    predicted, groundtruth = _random_sequence(rng, 300, noise)
+    visible = rng.uniform(size=300) > 0.15
+    score = metrics.evaluate_lasot_sequence(predicted, groundtruth, visible)
+    success, precision, normalized = _lasot_reference(predicted, groundtruth, visible)
+    np.testing.assert_allclose(score.success_curve, success, rtol=0, atol=TOL)
+    np.testing.assert_allclose(score.precision_curve, precision, rtol=0, atol=TOL)
+    np.testing.assert_allclose(score.normalized_precision_curve, normalized, rtol=0, atol=TOL)
+    assert score.normalized_precision == pytest.approx(normalized[20], abs=TOL)
+    assert score.auc == pytest.approx(np.mean(success), abs=TOL)
+    assert score.num_frames == 300
+    assert 0 < score.normalized_precision < 1 and score.success_curve[0] <= visible.mean()
+
+
+def test_lasot_all_visible_equals_otb_and_skips_invalid_ground_truth():
+    predicted, groundtruth = _random_sequence(np.random.default_rng(30), 50, 6.0)
+    groundtruth[7] = np.nan  # visible frame without a box: skipped, as in the OTB evaluation
+    predicted[9] = np.nan  # a non-finite prediction: a failure
+    lasot = metrics.evaluate_lasot_sequence(predicted, groundtruth)
+    otb = metrics.evaluate_sequence(predicted, groundtruth)
+    np.testing.assert_allclose(lasot.success_curve, otb.success_curve, rtol=0, atol=TOL)
+    np.testing.assert_allclose(lasot.precision_curve, otb.precision_curve, rtol=0, atol=TOL)
+    assert lasot.num_frames == otb.num_frames == 49
+    assert lasot.normalized_precision_curve[-1] <= 48 / 49
+
+
+def test_normalized_center_error_hand_case():
+    groundtruth = np.array([[10.0, 20.0, 40.0, 10.0]])
+    predicted = np.array([[14.0, 17.0, 40.0, 10.0]])  # centre 4 px right, 3 px up
+    error = metrics.normalized_center_error(predicted, groundtruth)
+    np.testing.assert_allclose(error, [math.hypot(4 / 40, 3 / 10)], rtol=1e-15)
+
+
+def test_aggregate_lasot_and_errors():
+    rng = np.random.default_rng(31)
+    a = metrics.evaluate_lasot_sequence(*_random_sequence(rng, 20, 3.0))
+    b = metrics.evaluate_lasot_sequence(*_random_sequence(rng, 200, 12.0))
+    overall = metrics.aggregate_lasot([a, b])
+    np.testing.assert_allclose(
+        overall.normalized_precision_curve,
+        (a.normalized_precision_curve + b.normalized_precision_curve) / 2,
+        atol=TOL,
+    )
+    assert overall.auc == pytest.approx((a.auc + b.auc) / 2, abs=TOL)
+    assert overall.num_frames == 220
+    json.dumps(overall.to_dict(), allow_nan=False)
+    with pytest.raises(ValueError, match=r"target_visible has shape \(3,\), expected \(20,\)"):
+        metrics.evaluate_lasot_sequence(np.ones((20, 4)), np.ones((20, 4)), [True] * 3)
+    with pytest.raises(ValueError):
+        metrics.aggregate_lasot([])
+
+
+# ---------------------------------------------------------------------------------------------
+# GOT-10k.
+
+
+def test_got10k_ious_match_the_got10k_toolkit():
+    """IoU after the toolkit's clipping to the frame (in the files' 1-based coordinates), over
+    the visible frames after the first. Tolerance 1e-9: got10k adds eps to the denominator."""
+    got10k_metrics = pytest.importorskip("got10k.utils.metrics")
+    rng = np.random.default_rng(32)
+    width, height = 320.0, 240.0
+    groundtruth = np.c_[rng.uniform(-30, 300, (400, 2)), rng.uniform(5, 90, (400, 2))]
+    predicted = groundtruth + rng.normal(0, 15, groundtruth.shape)
+    predicted[:, 2:] = np.abs(predicted[:, 2:]) + 1
+    visible = rng.uniform(size=400) > 0.2
+    ours = metrics.got10k_frame_ious(predicted, groundtruth, (width, height), visible)
+    keep = visible.copy()
+    keep[0] = False
+    theirs = got10k_metrics.rect_iou(
+        predicted[keep] + [1, 1, 0, 0], groundtruth[keep] + [1, 1, 0, 0], bound=(width, height)
+    )
+    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-9)
+    crossing = (groundtruth[keep, 0] < -1) | (predicted[keep, 0] + predicted[keep, 2] > width)
+    assert crossing.sum() > 20  # the clipping is exercised
+    unclipped = metrics.got10k_frame_ious(predicted, groundtruth, (1e6, 1e6), visible)
+    assert np.any(np.abs(unclipped - ours) > 1e-3)
+
+
+def test_got10k_scores_match_the_got10k_toolkit():
+    experiments = pytest.importorskip("got10k.experiments")
+    rng = np.random.default_rng(33)
+    per_sequence = [np.clip(rng.normal(0.6, 0.25, n), 0, 1) for n in (40, 400, 7)]
+    score = metrics.evaluate_got10k(per_sequence)
+    ao, sr, _, curve = experiments.ExperimentGOT10k._evaluate(
+        None, np.concatenate(per_sequence), np.array([])
+    )
+    assert score.ao == pytest.approx(ao, abs=1e-12)
+    assert score.sr50 == pytest.approx(sr, abs=1e-12)
+    assert score.sr75 == pytest.approx(curve[75], abs=1e-12)
+    np.testing.assert_allclose(score.success_curve, curve, rtol=0, atol=1e-12)
+    assert score.num_frames == 447
+    # Frames pooled: not the mean of the per-sequence AOs.
+    assert score.ao != pytest.approx(np.mean([np.mean(i) for i in per_sequence]), abs=1e-4)
+    json.dumps(score.to_dict(), allow_nan=False)
+    with pytest.raises(ValueError, match="at least one frame"):
+        metrics.evaluate_got10k([])
+
+
+def test_got10k_non_finite_prediction_is_zero_overlap():
+    groundtruth = np.array([[10.0, 10, 20, 20]] * 3)
+    predicted = groundtruth.copy()
+    predicted[2] = np.nan
+    ious = metrics.got10k_frame_ious(predicted, groundtruth, (100, 100))
+    np.testing.assert_array_equal(ious, [1.0, 0.0])

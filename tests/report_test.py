@@ -69,3 +69,58 @@ def test_what_cannot_be_reported(tmp_path):
     )
     assert report.report({"t": folder}, [no_truth]) == {}
     assert math.isnan(report.pooled_fps({}))
+
+
+def _strict(text):
+    def refuse(constant):
+        raise ValueError(f"not strict JSON: {constant}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_what_cannot_be_scored_is_listed_and_the_rest_scored(tmp_path):
+    folder = _folder(tmp_path, "t", {"a": 0, "b": 2, "c": 0})
+    boxfiles.write_boxes(folder / "b.txt", GT[:2])  # one row short
+    (folder / "c.txt").write_text("1,2,3,4\n1,2,x,4\n")  # not a number
+
+    def gone():
+        raise datasets.DatasetError("/data/d: sequence folder is missing")
+
+    sources = [
+        datasets.SequenceSource("a", lambda: _sequence("a")),
+        _sequence("b"),
+        _sequence("c"),
+        datasets.SequenceSource("d", gone),
+    ]
+    table = report.report({"t": folder}, sources)
+    assert list(table["t"].sequences) == ["a"]
+    assert table["t"].unscored == {
+        "d": "/data/d: sequence folder is missing",
+        "b": f"{folder / 'b.txt'} (b): 2 predicted boxes but 3 ground-truth boxes",
+        "c": f"{folder / 'c.txt'}:2: not a number in '1,2,x,4'",
+    }
+    assert list(_strict((folder / "summary.json").read_text())["sequences"]) == ["a"]
+    # Nothing scorable: the error lists why each one failed.
+    with pytest.raises(report.ReportError) as raised:
+        report.report({"t": folder}, sources[1:])
+    lines = str(raised.value).splitlines()
+    assert lines[0].startswith(f"no result file in {folder} could be scored (looked for b.txt")
+    assert lines[1:] == [
+        "  d: /data/d: sequence folder is missing",
+        f"  b: {folder / 'b.txt'} (b): 2 predicted boxes but 3 ground-truth boxes",
+        f"  c: {folder / 'c.txt'}:2: not a number in '1,2,x,4'",
+    ]
+
+
+def test_a_sequence_no_tracker_has_is_left_out_of_the_comparison(tmp_path, capsys):
+    sequences = [_sequence("a"), _sequence("b"), _sequence("broken")]
+    folders = {
+        "one": _folder(tmp_path, "one", {"a": 0, "b": 1}),
+        "two": _folder(tmp_path, "two", {"a": 2, "b": 0}),
+    }
+    (folders["two"] / "timings.json").unlink()  # no timings: fps unknown
+    table = report.report(folders, sequences, tmp_path / "out")
+    assert list(table) == ["one", "two"] and list(table["two"].sequences) == ["a", "b"]
+    assert "No tracker has a usable result for broken; not compared" in capsys.readouterr().out
+    saved = _strict((tmp_path / "out" / "benchmark.json").read_text())
+    assert saved["two"]["fps"] is None and saved["one"]["fps"] == pytest.approx(0.5)

@@ -1,16 +1,26 @@
-"""Tests for tsn_jax.evaluation.vot: the VOT reset protocol, accuracy, robustness and EAO.
+"""Tests for tsn_jax.evaluation.vot: the VOT reset protocol, accuracy, robustness and EAO,
+and the cross-check against the official VOT toolkit's analyses on the same raw results.
 
 The tracker is a script: the "frames" are their own indices, and the tracker answers each frame
 with the ground truth shifted right by a scripted number of pixels. On a 10 x 10 box a shift of
 ``dx`` (0 <= dx < 10) gives IoU ``(10 - dx) / (10 + dx)``; ``dx >= 10`` gives IoU 0 (a failure).
+
+The cross-check needs the toolkit's venv (``bash scripts/vot.sh toolkit``; its Python from
+``TSN_VOT_PYTHON`` or ``.cache/vot/venv``) and skips without it; ``scripts/vot.sh test`` runs it.
 """
 
+import json
 import math
+import os
+import pathlib
+import subprocess
 
 import numpy as np
 import pytest
 
 from tsn_jax.evaluation import vot
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 def _groundtruth(num_frames):
@@ -172,11 +182,83 @@ def test_eao_numpy_reference_over_two_runs():
     assert sum(run.robustness for run in runs) >= 3
 
 
-def test_summarize_is_frame_weighted():
+def test_summarize_weights_sequences_by_length_as_the_toolkit():
     run_a, _ = _run(30, {t: 0.0 for t in range(30)})  # IoU 1 on its 20 accuracy frames.
     run_b, _ = _run(15, {t: 5.0 for t in range(15)})  # IoU 1/3 on its 5 accuracy frames.
-    summary = vot.summarize([run_a, run_b], interval=(1, 10))
-    assert summary["num_accuracy_frames"] == 25
-    assert summary["accuracy"] == pytest.approx((20 * 1.0 + 5 * (1 / 3)) / 25, abs=1e-12)
-    assert summary["robustness"] == 0
+    run_c, _ = _run(45, {12: 30.0, 30: 30.0})  # two failures, IoU 9/11 elsewhere
+    summary = vot.summarize([run_a, run_b, run_c], interval=(1, 10))
+    assert run_c.failures == (12, 30)
+    assert summary["num_accuracy_frames"] == 20 + 5 + run_c.accuracy_mask.sum()
+    lengths = np.array([30, 15, 45])
+    accuracies = np.array([1.0, 1 / 3, 9 / 11])
+    assert summary["accuracy"] == pytest.approx(accuracies @ lengths / 90, abs=1e-12)
+    assert summary["robustness"] == pytest.approx((0 * 30 + 0 * 15 + 2 * 45) / 90, abs=1e-12)
+    assert summary["failures"] == 2
     assert 0 < summary["eao"] <= 1 and math.isfinite(summary["eao"])
+    with pytest.raises(vot.VotError, match="no run"):
+        vot.summarize([])
+
+
+def test_write_trajectory_in_the_toolkits_raw_format(tmp_path):
+    run, _ = _run(12, {3: 20.0, 9: 2.0}, skip=2, burn_in=0)  # failure at 3, re-init at 5
+    path = tmp_path / "seq" / "seq_001.txt"
+    vot.write_trajectory(run, path)
+    gt = _groundtruth(12)
+    lines = path.read_text().splitlines()
+    assert lines[0] == "1" and lines[3] == "2" and lines[4] == "0" and lines[5] == "1"
+    assert lines[1] == ",".join(f"{v:.4f}" for v in gt[1] + [1, 0, 0, 0])
+    assert lines[9] == ",".join(f"{v:.4f}" for v in gt[9] + [2, 0, 0, 0])
+    assert len(lines) == 12 and not list(path.parent.glob("*.tmp"))
+
+
+def _toolkit_python():
+    """The VOT toolkit venv's Python, or None."""
+    path = os.environ.get("TSN_VOT_PYTHON") or str(
+        ROOT / ".cache" / "vot" / "venv" / "bin" / "python"
+    )
+    return path if pathlib.Path(path).is_file() else None
+
+
+def test_measures_are_the_vot_toolkits_on_the_same_raw_results(tmp_path):
+    python = _toolkit_python()
+    if python is None:
+        pytest.skip("the VOT toolkit's venv is missing: bash scripts/vot.sh toolkit")
+    rng = np.random.default_rng(1)
+    runs, entries = [], []
+    for name, num_frames, drifts in (("a", 60, (14, 40)), ("b", 45, (20,)), ("c", 30, ())):
+        # Whole-pixel shifts: the toolkit's rasterised overlap equals the continuous IoU.
+        shifts = {t: float(rng.integers(0, 8)) for t in range(num_frames)}
+        shifts.update({t: 25.0 for t in drifts})
+        run, _ = _run(num_frames, shifts)
+        assert run.failures == drifts
+        path = tmp_path / name / f"{name}_001.txt"
+        vot.write_trajectory(run, path)
+        runs.append(run)
+        entries.append(
+            {
+                "name": name,
+                "size": [300, 100],  # every box well inside: no clipping by the toolkit
+                "groundtruth": _groundtruth(num_frames).tolist(),
+                "trajectory": str(path),
+            }
+        )
+    interval = (3, 30)
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps({"burnin": 10, "interval": interval, "sequences": entries}))
+    helper = ROOT / "tests" / "vot_toolkit_measures.py"
+    done = subprocess.run(
+        [python, str(helper), str(spec)], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    toolkit = json.loads(done.stdout)
+
+    ours = vot.summarize(runs, interval=interval)
+    # The toolkit computes the EAO curve in float32.
+    assert ours["accuracy"] == pytest.approx(toolkit["accuracy"], abs=1e-9)
+    assert ours["robustness"] == pytest.approx(toolkit["robustness"], abs=1e-12)
+    assert ours["eao"] == pytest.approx(toolkit["eao"], abs=1e-6)
+    _, curve = vot.expected_average_overlap(runs, interval)
+    np.testing.assert_allclose(curve, toolkit["curve"][1:], rtol=0, atol=1e-6)
+    for run, (accuracy, failures) in zip(runs, toolkit["per_sequence"], strict=True):
+        assert run.accuracy == pytest.approx(accuracy, abs=1e-9)
+        assert run.robustness == failures

@@ -4,6 +4,7 @@ import dataclasses
 import json
 import math
 import os
+import statistics
 
 import jax
 import pytest
@@ -64,7 +65,11 @@ def test_measure_reports_positive_finite_numbers(rows, index):
     ):
         assert _positive_finite(row[name]), (name, row[name])
     assert row["latency_p90_ms"] >= row["latency_median_ms"]
-    assert row["fps"] == pytest.approx(1e3 / row["latency_median_ms"])
+    # bin.track's definition: the timed frames over their summed time (the mean, not 1 / median).
+    assert len(row["frame_ms"]) == 3
+    assert row["fps"] == pytest.approx(3e3 / math.fsum(row["frame_ms"]), rel=1e-12)
+    assert row["latency_median_ms"] == pytest.approx(statistics.median(row["frame_ms"]))
+    assert row["achieved_flops_per_s"] == pytest.approx(row["flops_per_frame"] * row["fps"])
     # CPU is not in the peak table, so the peak_flops argument is used.
     assert row["peak_flops_per_s"] == 1e12
     assert row["fraction_of_peak"] == pytest.approx(row["achieved_flops_per_s"] / 1e12)

@@ -7,7 +7,8 @@ NumPy / OpenCV on the host; nothing here is jitted except through the tracker's 
   datasets    OTB / VOT / video / image-folder sequences (lazy frames)
   synthetic   the generated demo / test sequence with exact ground truth
   boxfiles    box text files: ground truth and results (1-based on disk, atomic writes)
-  tracked     TrackResult, the per-frame checks, timings.json
+  tracked     TrackResult, the per-frame checks, timings.json, the definition of speed
+  compiled    init and both steps compiled before tracking (no stall at a fine-tune)
   runner      track_all: one sequence at a time or batched, resumable, into a results folder
   batch       the batched driver: vmap over padded frames, masking, sharding
   peers       OpenCV CSRT / KCF on the same frames

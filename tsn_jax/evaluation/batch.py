@@ -5,8 +5,8 @@ each state carries its valid size, so the tracker never looks at the padding (cr
 with the mean colour of the valid area, boxes are clipped to the valid size). Sequences of
 different lengths are handled by masking: once a sequence has ended its state's ``active``
 flag is cleared and ``step`` returns it unchanged. With several devices the batch axis is
-sharded across them (``jax.sharding``); with several hosts each process tracks its share of
-the sequences (``process_share``) after ``jax.distributed.initialize()``.
+sharded across them (``jax.sharding``). Many machines share a dataset through a queue of
+sequences, not a batch: ``ray_engine``.
 """
 
 import functools
@@ -46,17 +46,6 @@ def pad_frame(frame: np.ndarray, height: int, width: int) -> np.ndarray:
     padded = np.zeros((height, width, 3), np.uint8)
     padded[: frame.shape[0], : frame.shape[1]] = frame
     return padded
-
-
-def process_share(
-    sequences: Iterable[datasets.Sequence],
-    process_index: int | None = None,
-    process_count: int | None = None,
-) -> list[datasets.Sequence]:
-    """The sequences this host tracks: every ``process_count``-th from ``process_index``."""
-    index = jax.process_index() if process_index is None else process_index
-    count = jax.process_count() if process_count is None else process_count
-    return list(sequences)[index::count]
 
 
 def _batch_sharding(batch_size):

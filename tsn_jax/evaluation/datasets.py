@@ -10,11 +10,17 @@ Frames are ``uint8[H, W, 3]`` RGB (OpenCV's BGR never leaves this module; graysc
 expanded to 3 channels). Iterating a sequence streams its frames, so a 3000-frame video never
 sits in memory.
 
+A dataset folder is listed as :class:`SequenceSource` entries, a name and a ``load()``
+(:func:`sequence_sources`, :func:`otb_sources`): a run loads each sequence when its turn comes,
+so one bad folder fails alone. :func:`load_sequences` loads them all at once.
+
 Boxes follow ``boxes.py``: 0-based ``(x, y, w, h)`` floats in frame pixels. Ground-truth files
 are 1-based (OTB convention), read by ``boxfiles.read_rows`` (the reader of result files too) and
 converted once here, with ``boxes.from_one_based``.
 """
 
+import dataclasses
+import functools
 import os
 import pathlib
 import re
@@ -88,7 +94,7 @@ def read_image(path: str | os.PathLike[str], index: int | None = None) -> np.nda
       uint8 [H, W, 3] RGB; grayscale images are expanded to 3 channels.
 
     Raises:
-      DatasetError: the file is missing, unreadable, truncated or not an image.
+      DatasetError: the file is missing, unreadable, empty, truncated or not an image.
     """
     where = f"{path}" + ("" if index is None else f" (frame {index})")
     try:
@@ -97,9 +103,14 @@ def read_image(path: str | os.PathLike[str], index: int | None = None) -> np.nda
         raise DatasetError(f"{where}: frame file is missing") from None
     except OSError as error:
         raise DatasetError(f"{where}: cannot read frame file: {error}") from None
+    if not data:
+        raise DatasetError(f"{where}: frame file is empty (0 bytes)")
     if data.startswith(_JPEG_SOI) and not data.rstrip(b"\x00 \t\r\n").endswith(_JPEG_EOI):
         raise DatasetError(f"{where}: truncated JPEG (no end-of-image marker FF D9)")
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    try:
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    except cv2.error:  # OpenCV raises on some malformed data instead of returning None.
+        image = None
     if image is None:
         raise DatasetError(f"{where}: not a readable image ({len(data)} bytes)")
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
@@ -310,6 +321,18 @@ class Sequence:
 # Files.
 
 
+@dataclasses.dataclass(frozen=True)
+class SequenceSource:
+    """A sequence not read yet: its name and how to load it.
+
+    A dataset run loads each sequence when its turn comes, so one bad folder is reported with
+    its error while the others are still tracked.
+    """
+
+    name: str
+    load: Callable[[], Sequence]
+
+
 def _natural_key(path):
     """Sort key so that 2.jpg comes before 10.jpg."""
     return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", path.name)]
@@ -334,8 +357,9 @@ def _read_groundtruth(path, allowed_lengths=(4,)):
 
 
 def _check_first_box(box_xywh, where):
-    if not (np.all(np.isfinite(box_xywh)) and box_xywh[2] > 0 and box_xywh[3] > 0):
-        raise DatasetError(f"{where}: the first ground-truth box {box_xywh} is not a valid box")
+    """Checks a ground-truth file's first box (0-based here) by its values; the error shows it
+    1-based, as the file has it."""
+    validate_init_box(boxes.to_one_based(box_xywh), None, where, one_based=True)
 
 
 def _frame_number(path):
@@ -360,6 +384,7 @@ def load_otb_sequence(
     path: str | os.PathLike[str],
     name: str | None = None,
     frame_range: tuple[int, int] | None = None,
+    groundtruth_file: str | os.PathLike[str] | None = None,
 ) -> Sequence:
     """Loads one OTB-layout sequence.
 
@@ -375,6 +400,8 @@ def load_otb_sequence(
         that range is used, unless img/ already holds exactly one frame per ground-truth row (a
         pre-trimmed copy). Frames are picked by the number in their file name when every name
         is a number, by position otherwise.
+      groundtruth_file: the ground-truth file, when not ``<path>/groundtruth_rect.txt`` (OTB's
+        multi-target folders hold ``groundtruth_rect.1.txt`` and ``groundtruth_rect.2.txt``).
 
     Returns:
       A Sequence with 0-based ground truth; the initial box is the first row.
@@ -393,7 +420,8 @@ def load_otb_sequence(
     frames = _image_files(img)
     if not frames:
         raise DatasetError(f"{img}: no {'/'.join(IMAGE_SUFFIXES)} frames in img/")
-    gt_path = path / "groundtruth_rect.txt"
+    gt_path = path / "groundtruth_rect.txt" if groundtruth_file is None else groundtruth_file
+    gt_path = pathlib.Path(gt_path)
     rows = _read_groundtruth(gt_path)
     if frame_range is None:
         known = {k.lower(): v for k, v in OTB_FRAME_RANGES.items()}
@@ -460,9 +488,12 @@ def load_vot_sequence(path: str | os.PathLike[str], name: str | None = None) -> 
 
 
 def _user_box(init_box_xywh, where):
+    """A 1-based box typed by a user, checked by its values (the error shows it as typed) ->
+    [4] 0-based xywh."""
     box = np.asarray(init_box_xywh, np.float64).reshape(-1)
     if box.shape != (4,):
         raise DatasetError(f"{where}: initial box {init_box_xywh} is not 4 values x, y, w, h")
+    validate_init_box(box, None, where, one_based=True)
     return boxes.from_one_based(box)
 
 
@@ -475,7 +506,8 @@ def load_video(path: str | os.PathLike[str], init_box_xywh: npt.ArrayLike) -> Se
         stored 0-based.
 
     Raises:
-      DatasetError: the file is missing or OpenCV cannot open it.
+      DatasetError: the file is missing or OpenCV cannot open it, or the box cannot start
+        tracking (a value not finite, w or h <= 0; the error shows the box as given).
     """
     path = pathlib.Path(path)
     return Sequence.from_video(path.stem, path, _user_box(init_box_xywh, path))
@@ -489,7 +521,8 @@ def load_image_folder(path: str | os.PathLike[str], init_box_xywh: npt.ArrayLike
       init_box_xywh: [4] the target in frame 0, 1-BASED x, y, w, h; stored 0-based.
 
     Raises:
-      DatasetError: the folder is missing or holds no images.
+      DatasetError: the folder is missing or holds no images, or the box cannot start
+        tracking (a value not finite, w or h <= 0; the error shows the box as given).
     """
     path = pathlib.Path(path)
     if not path.is_dir():
@@ -533,82 +566,150 @@ def _select(available, names, root):
     return [available[n] for n in names]
 
 
-def load_otb_dataset(
+def load_source(item: Sequence | SequenceSource) -> Sequence:
+    """The sequence of ``item``: a Sequence as it is, a SequenceSource loaded now.
+
+    Raises:
+      What the source's ``load`` raises (``DatasetError`` for a bad folder or file).
+    """
+    return item.load() if isinstance(item, SequenceSource) else item
+
+
+def otb_sources(
     root: str | os.PathLike[str], names: str | Iterable[str] | None = None
-) -> list[Sequence]:
-    """Every OTB sequence (subfolder with img/) under ``root``, sorted by name.
+) -> list[SequenceSource]:
+    """Every OTB sequence (subfolder with img/) under ``root``, sorted by name, not read yet.
+
+    Each source's ``load`` is :func:`load_otb_sequence` of its folder, so a bad sequence raises
+    its ``DatasetError`` only when it is loaded, and the others can still be used.
 
     Args:
       root: the dataset folder.
-      names: optional list or comma-separated string of sequence names to load (in that order).
+      names: optional list or comma-separated string of sequence names (in that order).
 
     Raises:
-      DatasetError: missing root, an unknown name (lists the available ones), or a bad sequence.
+      DatasetError: missing root or an unknown name (lists the available ones).
     """
     root = pathlib.Path(root)
     if not root.is_dir():
         raise DatasetError(f"{root}: dataset folder is missing")
     available = {p.name: p for p in root.iterdir() if p.is_dir() and _is_otb(p)}
-    return [load_otb_sequence(p) for p in _select(available, names, root)]
+    return [
+        SequenceSource(p.name, functools.partial(load_otb_sequence, p))
+        for p in _select(available, names, root)
+    ]
 
 
-def load_sequences(
-    dataset_dir: str | os.PathLike[str], names: str | Iterable[str] | None = None
+def load_otb_dataset(
+    root: str | os.PathLike[str], names: str | Iterable[str] | None = None
 ) -> list[Sequence]:
-    """The sequences of a folder: one OTB or VOT sequence, or a root of such folders.
+    """Every OTB sequence under ``root``, each loaded now (:func:`otb_sources`, loaded).
 
-    A folder with ``img/`` is an OTB sequence; one with ``groundtruth.txt`` a VOT sequence.
-    Otherwise each subfolder detected as either is loaded, sorted by name.
+    Raises:
+      DatasetError: missing root, an unknown name (lists the available ones), or a bad sequence.
+    """
+    return [source.load() for source in otb_sources(root, names)]
+
+
+def sequence_sources(
+    dataset_dir: str | os.PathLike[str], names: str | Iterable[str] | None = None
+) -> list[SequenceSource]:
+    """The sequences of a folder, not read yet: one OTB or VOT sequence, or a root of such.
+
+    A folder with ``img/`` is an OTB sequence (:func:`load_otb_sequence`); one with
+    ``groundtruth.txt`` a VOT sequence (:func:`load_vot_sequence`). Otherwise each subfolder
+    detected as either is listed, sorted by name. Nothing of a sequence is read until its
+    source is loaded, so one bad folder fails alone, when its turn comes.
 
     Args:
       dataset_dir: a sequence folder or a dataset root.
       names: optional list or comma-separated string selecting sequences by folder name.
 
     Raises:
-      DatasetError: missing folder, nothing found, an unknown name, or a bad sequence.
+      DatasetError: missing folder, nothing found, or an unknown name.
     """
     root = pathlib.Path(dataset_dir)
     if not root.is_dir():
         raise DatasetError(f"{root}: dataset folder is missing")
-    loaders = {}
+    folders = {}
     if _is_otb(root) or _is_vot(root):
-        loaders[root.name] = root
+        folders[root.name] = root
     else:
         for p in root.iterdir():
             if p.is_dir() and (_is_otb(p) or _is_vot(p)):
-                loaders[p.name] = p
-    if not loaders:
+                folders[p.name] = p
+    if not folders:
         raise DatasetError(
             f"{root}: no sequences found (an OTB sequence has img/, a VOT one groundtruth.txt)"
         )
-    selected = _select(loaders, names, root)
-    return [load_otb_sequence(p) if _is_otb(p) else load_vot_sequence(p) for p in selected]
+    return [
+        SequenceSource(
+            p.name, functools.partial(load_otb_sequence if _is_otb(p) else load_vot_sequence, p)
+        )
+        for p in _select(folders, names, root)
+    ]
+
+
+def load_sequences(
+    dataset_dir: str | os.PathLike[str], names: str | Iterable[str] | None = None
+) -> list[Sequence]:
+    """The sequences of a folder, each loaded now (:func:`sequence_sources`, loaded).
+
+    Raises:
+      DatasetError: missing folder, nothing found, an unknown name, or a bad sequence.
+    """
+    return [source.load() for source in sequence_sources(dataset_dir, names)]
+
+
+def _format_box(box):
+    return ",".join(f"{float(v):g}" for v in box)
 
 
 def validate_init_box(
-    box_xywh: npt.ArrayLike, frame_size_wh: tuple[float, float], where: str
+    box_xywh: npt.ArrayLike,
+    frame_size_wh: tuple[float, float] | None,
+    where: str,
+    *,
+    one_based: bool = False,
 ) -> None:
-    """Checks that an initial box can start tracking.
+    """Checks that an initial box can start tracking; the error says which condition failed.
 
     Args:
-      box_xywh: [4] 0-based xywh box in frame pixels.
-      frame_size_wh: (W, H) of the frame, in pixels.
-      where: what to name in the error (e.g. "Bolt frame 0").
+      box_xywh: [4] xywh box in frame pixels, 0-based (1-based with ``one_based``).
+      frame_size_wh: (W, H) of the frame, in pixels; None checks the values alone.
+      where: what to name in the error (e.g. "Bolt frame 0", "groundtruth_rect.txt:1").
+      one_based: the box is 1-based, as a ground-truth file or ``--init_box`` gives it, and is
+        shown so in the error.
 
     Raises:
-      DatasetError: a value is not finite, w or h <= 0, or the box does not overlap the frame
-        ``[0, W] x [0, H]`` at all.
+      DatasetError: not 4 values, a value not finite, w or h <= 0, or the box does not overlap
+        the frame ``[0, W] x [0, H]`` at all.
     """
     box = np.asarray(box_xywh, np.float64)
     if box.shape != (4,):
         raise DatasetError(f"{where}: initial box {box_xywh} is not 4 values x, y, w, h")
-    if not np.all(np.isfinite(box)):
-        raise DatasetError(f"{where}: initial box {box.tolist()} has non-finite values")
-    x, y, w, h = box
-    if w <= 0 or h <= 0:
-        raise DatasetError(f"{where}: initial box {box.tolist()} has zero or negative size")
+    shown = f"initial box {_format_box(box)} ({1 if one_based else 0}-based x, y, w, h)"
+    for name, value in zip(("x", "y", "width", "height"), box, strict=True):
+        if not np.isfinite(value):
+            raise DatasetError(
+                f"{where}: {shown} cannot start tracking: its {name} is {value:g}, not a "
+                "finite number"
+            )
+    x, y, w, h = box - (1, 1, 0, 0) if one_based else box
+    for name, size in (("width", w), ("height", h)):
+        if size <= 0:
+            raise DatasetError(
+                f"{where}: {shown} cannot start tracking: its {name} is {size:g}, and a target "
+                f"needs a {name} > 0"
+            )
+    if frame_size_wh is None:
+        return
     width, height = frame_size_wh
-    if x >= width or y >= height or x + w <= 0 or y + h <= 0:
-        raise DatasetError(
-            f"{where}: initial box {box.tolist()} lies outside the {width}x{height} frame"
-        )
+    for outside, why in (
+        (x >= width, "it starts right of the frame's last column"),
+        (y >= height, "it starts below the frame's last row"),
+        (x + w <= 0, "it ends left of the frame's first column"),
+        (y + h <= 0, "it ends above the frame's first row"),
+    ):
+        if outside:
+            raise DatasetError(f"{where}: {shown} lies outside the {width}x{height} frame: {why}")

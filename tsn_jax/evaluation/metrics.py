@@ -17,6 +17,11 @@ depend on the 0/1-based origin. Host-side NumPy, float64.
 Frames whose ground truth is non-finite (``NaN`` rows: target absent) or has ``w <= 0`` or
 ``h <= 0`` are skipped. A predicted box with a non-finite value is a failure: IoU 0 and an
 infinite centre error, so it never counts as a success at any threshold.
+
+Two benchmarks score differently, each as its own toolkit does (below the OTB part): LaSOT
+(:func:`evaluate_lasot_sequence`: absent frames count as failures, and the normalised
+precision) and GOT-10k (:func:`got10k_frame_ious`, :func:`evaluate_got10k`: AO, SR0.5, SR0.75
+over the visible frames after the first, pooled over sequences).
 """
 
 import dataclasses
@@ -244,4 +249,278 @@ def write_summary(
         "success_thresholds": SUCCESS_THRESHOLDS.tolist(),
         "precision_thresholds": PRECISION_THRESHOLDS.tolist(),
     }
-    boxfiles.atomic_write_text(path, json.dumps(summary, indent=1) + "\n")
+    boxfiles.atomic_write_text(path, json.dumps(summary, indent=1, allow_nan=False) + "\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# LaSOT: success and precision with absent frames as failures, and normalised precision
+# (Fan et al., "LaSOT", CVPR 2019; the LaSOT evaluation toolkit, calc_seq_err_robust.m).
+
+NORMALIZED_PRECISION_THRESHOLDS = np.arange(0, 51) / 100.0
+_NORMALIZED_PRECISION_AT = 20  # NORMALIZED_PRECISION_THRESHOLDS[20] == 0.2.
+
+
+@dataclasses.dataclass(frozen=True)
+class LasotScore:
+    """LaSOT scores of one sequence (or an aggregate of several).
+
+    Attributes:
+      success_curve: [21] float64, fraction of frames with IoU > SUCCESS_THRESHOLDS[i].
+      precision_curve: [51] float64, fraction of frames with centre error <= i pixels.
+      normalized_precision_curve: [51] float64, fraction of frames whose normalised centre
+        error is <= NORMALIZED_PRECISION_THRESHOLDS[i] (0 .. 0.5).
+      auc: mean of ``success_curve``, in [0, 1].
+      precision20: ``precision_curve[20]`` (20 px), in [0, 1].
+      normalized_precision: ``normalized_precision_curve[20]`` (0.2), the figure LaSOT's toolkit
+        ranks by, in [0, 1].
+      num_frames: frames scored (absent frames included, as failures).
+    """
+
+    success_curve: np.ndarray
+    precision_curve: np.ndarray
+    normalized_precision_curve: np.ndarray
+    auc: float
+    precision20: float
+    normalized_precision: float
+    num_frames: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict: curves as lists, non-finite numbers as ``None``."""
+        return {
+            "success_curve": [_json_float(v) for v in self.success_curve],
+            "precision_curve": [_json_float(v) for v in self.precision_curve],
+            "normalized_precision_curve": [_json_float(v) for v in self.normalized_precision_curve],
+            "auc": _json_float(self.auc),
+            "precision20": _json_float(self.precision20),
+            "normalized_precision": _json_float(self.normalized_precision),
+            "num_frames": int(self.num_frames),
+        }
+
+
+def normalized_center_error(
+    predicted_xywh: npt.ArrayLike, groundtruth_xywh: npt.ArrayLike
+) -> np.ndarray:
+    """Centre error with each axis divided by the ground truth's size (TrackingNet, LaSOT).
+
+    Args:
+      predicted_xywh: [T, 4] float xywh boxes in frame pixels.
+      groundtruth_xywh: [T, 4] float xywh ground truth, same origin, ``w, h > 0``.
+
+    Returns:
+      [T] float64 ``|| ((cx_p - cx_g) / w_g, (cy_p - cy_g) / h_g) ||``, unitless; it does not
+      depend on the origin or on whether centres are ``x + w / 2`` or ``x + (w - 1) / 2``.
+    """
+    predicted = _as_boxes(predicted_xywh, "predicted")
+    groundtruth = _as_boxes(groundtruth_xywh, "ground-truth")
+    offset = (predicted[:, :2] + predicted[:, 2:] / 2) - (
+        groundtruth[:, :2] + groundtruth[:, 2:] / 2
+    )
+    return np.hypot(*(offset / groundtruth[:, 2:]).T)
+
+
+def evaluate_lasot_sequence(
+    predicted_xywh: npt.ArrayLike,
+    groundtruth_xywh: npt.ArrayLike,
+    target_visible: npt.ArrayLike | None = None,
+) -> LasotScore:
+    """Scores one sequence as the LaSOT toolkit does.
+
+    The toolkit removes the frames where the target is absent (full occlusion or out of view)
+    but still divides by the sequence's length, so an absent frame is a failure at every
+    threshold of the three curves; it is why LaSOT figures sit below the OTB-style ones of the
+    same boxes. Two departures, both from the project's OTB evaluation: a non-finite prediction
+    is a failure (the toolkit carries the previous box forward; our trackers never write one),
+    and a visible frame whose ground truth is not a box (non-finite, ``w <= 0`` or ``h <= 0``)
+    is skipped (the toolkit counts it as a failure of the success curve and a hit of the
+    precision curves).
+
+    Args:
+      predicted_xywh: [T, 4] float xywh boxes in frame pixels (row 0 included, as the toolkit,
+        which sets it to the ground truth; our result files start with the initial box).
+      groundtruth_xywh: [T, 4] float xywh ground truth, same origin.
+      target_visible: optional [T] bool, False where the target is absent; None: all visible.
+
+    Returns:
+      A :class:`LasotScore`.
+
+    Raises:
+      ValueError: shapes are not [T, 4] / [T], the frame counts differ, or no frame is scored.
+    """
+    predicted = _as_boxes(predicted_xywh, "predicted")
+    groundtruth = _as_boxes(groundtruth_xywh, "ground-truth")
+    if len(predicted) != len(groundtruth):
+        raise ValueError(
+            f"{len(predicted)} predicted boxes but {len(groundtruth)} ground-truth boxes"
+        )
+    visible = np.ones(len(groundtruth), bool) if target_visible is None else target_visible
+    visible = np.asarray(visible, bool)
+    if visible.shape != (len(groundtruth),):
+        raise ValueError(
+            f"target_visible has shape {visible.shape}, expected ({len(groundtruth)},)"
+        )
+    scored = ~visible | boxes.is_valid(groundtruth)
+    if not scored.any():
+        raise ValueError(f"no frame to score among {len(scored)} (no valid ground truth)")
+    hit = visible & boxes.is_valid(groundtruth) & np.all(np.isfinite(predicted), axis=-1)
+    iou = np.full(len(groundtruth), -1.0)
+    error = np.full(len(groundtruth), np.inf)
+    normalized = np.full(len(groundtruth), np.inf)
+    iou[hit] = boxes.iou(predicted[hit], groundtruth[hit])
+    error[hit] = boxes.center_distance(predicted[hit], groundtruth[hit])
+    normalized[hit] = normalized_center_error(predicted[hit], groundtruth[hit])
+    iou, error, normalized = iou[scored], error[scored], normalized[scored]
+    success = success_curve(iou)
+    precision = precision_curve(error)
+    normalized_curve = np.mean(
+        normalized[:, None] <= NORMALIZED_PRECISION_THRESHOLDS[None, :], axis=0
+    )
+    return LasotScore(
+        success_curve=success,
+        precision_curve=precision,
+        normalized_precision_curve=normalized_curve,
+        auc=float(np.mean(success)),
+        precision20=float(precision[_PRECISION_AT]),
+        normalized_precision=float(normalized_curve[_NORMALIZED_PRECISION_AT]),
+        num_frames=int(scored.sum()),
+    )
+
+
+def aggregate_lasot(scores: Iterable[LasotScore]) -> LasotScore:
+    """Averages LaSOT sequence scores, each sequence weighing the same (as its toolkit does).
+
+    Raises:
+      ValueError: ``scores`` is empty.
+    """
+    scores = list(scores)
+    if not scores:
+        raise ValueError("aggregate_lasot() needs at least one LasotScore")
+    success = np.mean([s.success_curve for s in scores], axis=0)
+    precision = np.mean([s.precision_curve for s in scores], axis=0)
+    normalized = np.mean([s.normalized_precision_curve for s in scores], axis=0)
+    return LasotScore(
+        success_curve=success,
+        precision_curve=precision,
+        normalized_precision_curve=normalized,
+        auc=float(np.mean(success)),
+        precision20=float(precision[_PRECISION_AT]),
+        normalized_precision=float(normalized[_NORMALIZED_PRECISION_AT]),
+        num_frames=int(sum(s.num_frames for s in scores)),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# GOT-10k: average overlap (AO) and success rates (SR0.5, SR0.75) (Huang et al., TPAMI 2019;
+# the got10k toolkit's ExperimentGOT10k, which the evaluation server follows).
+
+GOT10K_SUCCESS_THRESHOLDS = np.linspace(0.0, 1.0, 101)
+
+
+@dataclasses.dataclass(frozen=True)
+class Got10kScore:
+    """GOT-10k scores of the frames of one sequence, or of several pooled.
+
+    Attributes:
+      ao: average overlap, the mean IoU, in [0, 1].
+      sr50: success rate, the fraction of frames with IoU > 0.5.
+      sr75: the fraction of frames with IoU > 0.75.
+      success_curve: [101] float64, fraction of frames with IoU > GOT10K_SUCCESS_THRESHOLDS[i].
+      num_frames: frames scored.
+    """
+
+    ao: float
+    sr50: float
+    sr75: float
+    success_curve: np.ndarray
+    num_frames: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict: the curve as a list, non-finite numbers as ``None``."""
+        return {
+            "ao": _json_float(self.ao),
+            "sr50": _json_float(self.sr50),
+            "sr75": _json_float(self.sr75),
+            "success_curve": [_json_float(v) for v in self.success_curve],
+            "num_frames": int(self.num_frames),
+        }
+
+
+def got10k_frame_ious(
+    predicted_xywh: npt.ArrayLike,
+    groundtruth_xywh: npt.ArrayLike,
+    frame_size_wh: tuple[float, float],
+    target_visible: npt.ArrayLike | None = None,
+) -> np.ndarray:
+    """The IoUs GOT-10k averages: frames after the first, where the target is visible.
+
+    Both boxes are first clipped to the frame as the toolkit's ``rect_iou(..., bound)`` clips
+    them: ``x`` to ``[0, W]``, ``w`` to ``[0, W - x]`` (and ``y``, ``h``), in the coordinates of
+    the files, which the server reads as written. The library's boxes are 0-based and the files
+    1-based (``boxfiles``), so the boxes are shifted to the files' origin before clipping.
+
+    Args:
+      predicted_xywh: [T, 4] float 0-based xywh boxes in frame pixels.
+      groundtruth_xywh: [T, 4] float 0-based xywh ground truth.
+      frame_size_wh: (W, H) of the frames, in pixels.
+      target_visible: optional [T] bool (GOT-10k: ``cover.label > 0``); None: all visible.
+
+    Returns:
+      [T'] float64 IoU in [0, 1] of the visible frames 1..T-1 (0 for a non-finite prediction).
+
+    Raises:
+      ValueError: shapes are not [T, 4] / [T] or the frame counts differ.
+    """
+    predicted = _as_boxes(predicted_xywh, "predicted")
+    groundtruth = _as_boxes(groundtruth_xywh, "ground-truth")
+    if len(predicted) != len(groundtruth):
+        raise ValueError(
+            f"{len(predicted)} predicted boxes but {len(groundtruth)} ground-truth boxes"
+        )
+    visible = np.ones(len(groundtruth), bool) if target_visible is None else target_visible
+    visible = np.asarray(visible, bool)
+    if visible.shape != (len(groundtruth),):
+        raise ValueError(
+            f"target_visible has shape {visible.shape}, expected ({len(groundtruth)},)"
+        )
+    keep = visible.copy()
+    keep[:1] = False
+    predicted, groundtruth = predicted[keep], groundtruth[keep]
+    finite = np.all(np.isfinite(predicted), axis=-1)
+    bound = np.asarray(frame_size_wh, np.float64)
+    clipped = [_clip_to_bound(boxes.to_one_based(b), bound) for b in (predicted, groundtruth)]
+    with np.errstate(invalid="ignore"):
+        return np.where(finite, boxes.iou(*clipped), 0.0)
+
+
+def _clip_to_bound(boxes_xywh, bound_wh):
+    """The got10k toolkit's clipping of xywh boxes to ``[0, W] x [0, H]``."""
+    xy = np.clip(boxes_xywh[:, :2], 0.0, bound_wh)
+    wh = np.clip(boxes_xywh[:, 2:], 0.0, bound_wh - xy)
+    return np.concatenate([xy, wh], axis=1)
+
+
+def evaluate_got10k(frame_ious: Iterable[npt.ArrayLike]) -> Got10kScore:
+    """AO, SR0.5 and SR0.75 over the frames of several sequences (and runs), pooled.
+
+    GOT-10k pools frames: its toolkit concatenates the IoUs of every sequence and every run
+    before averaging, so a long sequence weighs more. Pass one array to score one sequence.
+
+    Args:
+      frame_ious: arrays of :func:`got10k_frame_ious`, one per sequence and run.
+
+    Returns:
+      A :class:`Got10kScore`.
+
+    Raises:
+      ValueError: no frame at all.
+    """
+    ious = np.concatenate([np.asarray(i, np.float64).reshape(-1) for i in frame_ious] or [[]])
+    if ious.size == 0:
+        raise ValueError("evaluate_got10k() needs at least one frame's IoU")
+    curve = np.mean(ious[:, None] > GOT10K_SUCCESS_THRESHOLDS[None, :], axis=0)
+    return Got10kScore(
+        ao=float(np.mean(ious)),
+        sr50=float(np.mean(ious > 0.5)),
+        sr75=float(np.mean(ious > 0.75)),
+        success_curve=curve,
+        num_frames=int(ious.size),
+    )

@@ -1,29 +1,40 @@
-"""The VOT reset-based protocol (paper section 4.3): accuracy, robustness and EAO.
+"""The VOT reset-based protocol (paper section 4.3) offline: accuracy, robustness and EAO.
 
-The paper evaluates on VOT2014/VOT2016 with the VOT toolkit's supervised ("baseline")
-experiment: whenever the tracker fails (zero overlap with the ground truth) it is re-initialised
-on the ground truth five frames later. This module drives any tracker through that protocol and
-computes the VOT measures (Kristan et al., "The Visual Object Tracking VOT2016 challenge
-results", ECCV Workshops 2016):
+The official VOT toolkit runs the paper's VOT2016 evaluation (``bin/vot_trax.py`` serves TSN
+to it; README "VOT toolkit"). This module is its offline twin: it drives any tracker through the
+toolkit's supervised ("baseline") experiment without the toolkit (whenever the tracker fails,
+zero overlap with the ground truth, it is re-initialised on the ground truth five frames later),
+writes the run as the toolkit's raw result file (:func:`write_trajectory`), and computes the
+toolkit's measures (Kristan et al., "The Visual Object Tracking VOT2016 challenge results",
+ECCV Workshops 2016; vot-toolkit 0.7.4's ``supervised_average_ar`` and
+``supervised_eao_score``):
 
 * accuracy: the mean IoU over tracked frames, excluding the ``burn_in`` frames that start at
-  each (re-)initialisation (the first included; the initialisation frame is always excluded,
-  its box being the ground truth) and the failure frames themselves (already counted by the
-  robustness);
+  each (re-)initialisation (the initialisation frame, whose box is the ground truth, among
+  them) and the failure frames themselves (already counted by the robustness);
 * robustness: the number of failures;
 * EAO, the expected average overlap (see :func:`expected_average_overlap`).
+
+``tests/vot_test.py`` checks, on the same raw results, that :func:`summarize` gives the
+toolkit's own A, R and EAO. Where the two differ by design: the toolkit's overlap is that of
+rasterised regions (coordinates rounded to whole pixels, clipped to the frame), this module's
+the continuous IoU (equal for whole-pixel boxes inside the frame); a re-initialisation frame
+without ground truth is deferred here to the next annotated frame (VOT2016 annotates every
+frame).
 
 Host-side Python/NumPy, float64, boxes 0-based xywh (see :mod:`tsn_jax.boxes`).
 """
 
 import dataclasses
 import math
+import os
 from collections.abc import Callable, Iterable
 
 import numpy as np
 import numpy.typing as npt
 
 from tsn_jax import boxes
+from tsn_jax.evaluation import boxfiles
 
 VOT2016_EAO_INTERVAL = (108, 371)
 
@@ -255,28 +266,66 @@ def expected_average_overlap(
     return (float(np.mean(window)) if window.size else math.nan), curve
 
 
+def write_trajectory(run: ResetRun, path: str | os.PathLike[str]) -> None:
+    """Writes a run as the VOT toolkit's raw result file (its ``<sequence>_001.txt``).
+
+    One line per frame: ``1`` on a (re-)initialisation frame, ``2`` on a failure frame, ``0``
+    on a frame without a prediction (between a failure and the re-initialisation), otherwise
+    the predicted rectangle ``x,y,w,h`` (0-based pixels, the toolkit's coordinates). The file
+    is written atomically.
+
+    Args:
+      run: a :class:`ResetRun`.
+      path: the file to write.
+    """
+    failures, inits = set(run.failures), set(run.inits)
+    lines = []
+    for t, box in enumerate(run.boxes_xywh):
+        if t in inits:
+            lines.append("1")
+        elif t in failures:
+            lines.append("2")
+        elif not np.all(np.isfinite(box)):
+            lines.append("0")
+        else:
+            lines.append(",".join(f"{v:.4f}" for v in box))
+    boxfiles.atomic_write_text(path, "\n".join(lines) + "\n")
+
+
 def summarize(
     runs: Iterable[ResetRun], interval: tuple[int, int] = VOT2016_EAO_INTERVAL
 ) -> dict[str, float]:
-    """VOT measures over several sequences' runs.
+    """The VOT toolkit's measures over several sequences' runs (one run per sequence).
+
+    As the toolkit's ``supervised_average_ar`` aggregates them, each sequence's accuracy (0
+    when no frame counts) and failure count are averaged over the sequences weighted by
+    their lengths in frames; the EAO pools every run's segments
+    (:func:`expected_average_overlap`).
 
     Args:
       runs: a list of :class:`ResetRun`, one per sequence.
       interval: the EAO interval (see :func:`expected_average_overlap`).
 
     Returns:
-      ``{"accuracy": mean IoU over all accuracy frames of all runs (frame-weighted),
-      "robustness": total number of failures, "eao": expected average overlap,
-      "num_accuracy_frames": frames the accuracy averages}``.
+      ``{"accuracy": A, the length-weighted mean of the sequences' accuracies,
+      "robustness": R, the length-weighted mean of the sequences' failure counts,
+      "failures": the total number of failures, "eao": expected average overlap,
+      "num_accuracy_frames": frames the accuracies average}``.
+
+    Raises:
+      VotError: no run.
     """
     runs = list(runs)
-    ious = [run.iou[run.accuracy_mask] for run in runs]
-    frames = int(sum(len(i) for i in ious))
-    accuracy = float(np.mean(np.concatenate(ious))) if frames else math.nan
+    if not runs:
+        raise VotError("no run to summarize")
+    lengths = np.asarray([len(run.iou) for run in runs], np.float64)
+    accuracies = np.asarray([0.0 if math.isnan(r.accuracy) else r.accuracy for r in runs])
+    failures = np.asarray([run.robustness for run in runs], np.float64)
     eao, _ = expected_average_overlap(runs, interval)
     return {
-        "accuracy": accuracy,
-        "robustness": int(sum(run.robustness for run in runs)),
+        "accuracy": float(np.sum(accuracies * lengths) / np.sum(lengths)),
+        "robustness": float(np.sum(failures * lengths) / np.sum(lengths)),
+        "failures": int(failures.sum()),
         "eao": eao,
-        "num_accuracy_frames": frames,
+        "num_accuracy_frames": int(sum(run.accuracy_mask.sum() for run in runs)),
     }
