@@ -25,7 +25,7 @@ venv: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(VENV)/bin/ruff check tsn_jax bin tests benchmarks
 	$(VENV)/bin/ruff format --check tsn_jax bin tests benchmarks
-	$(PY) -m pytest -q -n 2 --dist=loadfile tests
+	$(PY) -m pytest -q -n 2 --dist=worksteal tests
 
 lab-test: $(VENV)/.installed
 	$(PY) -m pytest -q -n 2 --dist=loadfile benchmarks/tests

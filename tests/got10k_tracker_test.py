@@ -7,27 +7,14 @@ tiny config and frame size of tracker_test (compiled executables shared through 
 """
 
 import cv2
-import jax
 import numpy as np
 import pytest
 from PIL import Image
 
-from tests.tracker_test import SMALL
-from tsn_jax import weights as weights_lib
-from tsn_jax.evaluation import got10k_tracker, runner, synthetic
+from tests.tracker_test import NUM_FRAMES, SMALL, sequence, weights  # noqa: F401 (fixtures)
+from tsn_jax.evaluation import got10k_tracker, runner
 
-NUM_FRAMES = 5
 ONE = np.array([1.0, 1.0, 0.0, 0.0])
-
-
-@pytest.fixture(scope="module")
-def weights():
-    return weights_lib.random_weights("vgg16", jax.random.key(0))
-
-
-@pytest.fixture(scope="module")
-def sequence():
-    return synthetic.make_sequence(num_frames=NUM_FRAMES, frame_size_wh=(96, 80), seed=0)
 
 
 @pytest.fixture()

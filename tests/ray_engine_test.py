@@ -269,12 +269,15 @@ def test_workers_that_cannot_start_fail_the_job_with_their_error(cluster, tmp_pa
     assert not (tmp_path / "out" / "syn1.txt").exists()
 
 
-def test_workers_compile_as_the_driver_does(monkeypatch, tmp_path):
+def test_workers_compile_as_the_driver_does(monkeypatch):
     from tsn_jax.evaluation import ray_engine
 
     monkeypatch.setenv("XLA_FLAGS", "--xla_backend_optimization_level=0")
-    monkeypatch.setattr(jax.config, "jax_compilation_cache_dir", str(tmp_path))
     env = ray_engine.compilation_env()
-    assert env["JAX_COMPILATION_CACHE_DIR"] == str(tmp_path)
+    # tests/conftest.py set this process's persistent cache; the workers get the same one.
+    assert jax.config.jax_compilation_cache_dir
+    assert env["JAX_COMPILATION_CACHE_DIR"] == str(jax.config.jax_compilation_cache_dir)
     assert env["XLA_FLAGS"] == "--xla_backend_optimization_level=0"
     assert float(env["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"]) >= 0
+    monkeypatch.delenv("XLA_FLAGS")
+    assert "XLA_FLAGS" not in ray_engine.compilation_env()

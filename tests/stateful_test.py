@@ -6,27 +6,13 @@ the persistent cache); its ``temporal_update_interval=2`` makes frames 2 and 4 f
 both compiled steps are exercised.
 """
 
-import jax
 import numpy as np
 import pytest
 
 import tsn_jax
-from tests.tracker_test import SMALL
+from tests.tracker_test import NUM_FRAMES, SMALL, sequence, weights  # noqa: F401 (fixtures)
 from tsn_jax import stateful
-from tsn_jax import weights as weights_lib
-from tsn_jax.evaluation import runner, synthetic
-
-NUM_FRAMES = 5
-
-
-@pytest.fixture(scope="module")
-def weights():
-    return weights_lib.random_weights("vgg16", jax.random.key(0))
-
-
-@pytest.fixture(scope="module")
-def sequence():
-    return synthetic.make_sequence(num_frames=NUM_FRAMES, frame_size_wh=(96, 80), seed=0)
+from tsn_jax.evaluation import runner
 
 
 def _track_with_object(tracker, frames, box):

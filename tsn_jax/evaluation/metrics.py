@@ -68,20 +68,26 @@ class SequenceScore:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict: curves as lists, non-finite numbers as ``None``."""
-        return {
-            "success_curve": [_json_float(v) for v in self.success_curve],
-            "precision_curve": [_json_float(v) for v in self.precision_curve],
-            "auc": _json_float(self.auc),
-            "precision20": _json_float(self.precision20),
-            "op50": _json_float(self.op50),
-            "cle": _json_float(self.cle),
-            "num_frames": int(self.num_frames),
-        }
+        return _json_fields(self)
 
 
 def _json_float(value):
     value = float(value)
     return value if math.isfinite(value) else None
+
+
+def _json_fields(score: Any) -> dict[str, Any]:
+    """A score dataclass as a JSON-ready dict: arrays as lists, non-finite numbers as None."""
+    fields = {}
+    for field in dataclasses.fields(score):
+        value = getattr(score, field.name)
+        if isinstance(value, np.ndarray):
+            fields[field.name] = [_json_float(v) for v in value]
+        elif isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+            fields[field.name] = int(value)
+        else:
+            fields[field.name] = _json_float(value)
+    return fields
 
 
 def _as_boxes(array, what):
@@ -286,15 +292,7 @@ class LasotScore:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict: curves as lists, non-finite numbers as ``None``."""
-        return {
-            "success_curve": [_json_float(v) for v in self.success_curve],
-            "precision_curve": [_json_float(v) for v in self.precision_curve],
-            "normalized_precision_curve": [_json_float(v) for v in self.normalized_precision_curve],
-            "auc": _json_float(self.auc),
-            "precision20": _json_float(self.precision20),
-            "normalized_precision": _json_float(self.normalized_precision),
-            "num_frames": int(self.num_frames),
-        }
+        return _json_fields(self)
 
 
 def normalized_center_error(
