@@ -11,7 +11,7 @@ Both are written from a results folder of OTB-format files (``<results_dir>/<seq
 
 The boxes keep the files' coordinates, those of the benchmark's own ground-truth files
 (``boxfiles`` reads and writes both sides). Per-frame times come from the results folder's
-``timings.json`` (each run's steady seconds per frame; the first, compiling, step is left out).
+``timings.json`` (each run's steady seconds per frame: the frames timed without compilation).
 """
 
 import dataclasses
