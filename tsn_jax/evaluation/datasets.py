@@ -543,7 +543,8 @@ def _is_vot(path):
     return (path / "groundtruth.txt").is_file()
 
 
-def _parse_names(names):
+def parse_names(names: str | Iterable[str] | None) -> list[str] | None:
+    """Sequence names from a list or a comma-separated string; None (all) when empty."""
     if names is None:
         return None
     if isinstance(names, str):
@@ -554,7 +555,7 @@ def _parse_names(names):
 
 def _select(available, names, root):
     """Picks ``names`` (list, comma string or None = all) from {name: value}, sorted by name."""
-    names = _parse_names(names)
+    names = parse_names(names)
     if names is None:
         return [available[n] for n in sorted(available)]
     unknown = [n for n in names if n not in available]

@@ -572,15 +572,6 @@ BENCHMARKS: dict[str, Benchmark] = {
 # The entry point.
 
 
-def _parse_names(names):
-    if names is None:
-        return None
-    if isinstance(names, str):
-        names = names.split(",")
-    names = [n.strip() for n in names if n.strip()]
-    return names or None
-
-
 def _available(listed, limit=20):
     names = [source.name for source, _ in listed]
     shown = ", ".join(names[:limit])
@@ -589,7 +580,7 @@ def _available(listed, limit=20):
 
 def _select(listed, names, root, benchmark):
     """The entries named (a sequence's name, or an OTB folder holding several targets)."""
-    names = _parse_names(names)
+    names = datasets.parse_names(names)
     if names is None:
         return [source for source, _ in listed]
     by_name = {source.name: source for source, _ in listed}

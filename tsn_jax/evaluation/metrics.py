@@ -316,6 +316,24 @@ def normalized_center_error(
     return np.hypot(*(offset / groundtruth[:, 2:]).T)
 
 
+def _checked_with_visibility(predicted_xywh, groundtruth_xywh, target_visible):
+    """(predicted [T, 4], ground truth [T, 4], visible [T] bool), checked against each other;
+    ``target_visible=None`` means visible in every frame."""
+    predicted = _as_boxes(predicted_xywh, "predicted")
+    groundtruth = _as_boxes(groundtruth_xywh, "ground-truth")
+    if len(predicted) != len(groundtruth):
+        raise ValueError(
+            f"{len(predicted)} predicted boxes but {len(groundtruth)} ground-truth boxes"
+        )
+    visible = np.ones(len(groundtruth), bool) if target_visible is None else target_visible
+    visible = np.asarray(visible, bool)
+    if visible.shape != (len(groundtruth),):
+        raise ValueError(
+            f"target_visible has shape {visible.shape}, expected ({len(groundtruth)},)"
+        )
+    return predicted, groundtruth, visible
+
+
 def evaluate_lasot_sequence(
     predicted_xywh: npt.ArrayLike,
     groundtruth_xywh: npt.ArrayLike,
@@ -344,18 +362,9 @@ def evaluate_lasot_sequence(
     Raises:
       ValueError: shapes are not [T, 4] / [T], the frame counts differ, or no frame is scored.
     """
-    predicted = _as_boxes(predicted_xywh, "predicted")
-    groundtruth = _as_boxes(groundtruth_xywh, "ground-truth")
-    if len(predicted) != len(groundtruth):
-        raise ValueError(
-            f"{len(predicted)} predicted boxes but {len(groundtruth)} ground-truth boxes"
-        )
-    visible = np.ones(len(groundtruth), bool) if target_visible is None else target_visible
-    visible = np.asarray(visible, bool)
-    if visible.shape != (len(groundtruth),):
-        raise ValueError(
-            f"target_visible has shape {visible.shape}, expected ({len(groundtruth)},)"
-        )
+    predicted, groundtruth, visible = _checked_with_visibility(
+        predicted_xywh, groundtruth_xywh, target_visible
+    )
     scored = ~visible | boxes.is_valid(groundtruth)
     if not scored.any():
         raise ValueError(f"no frame to score among {len(scored)} (no valid ground truth)")
@@ -467,18 +476,9 @@ def got10k_frame_ious(
     Raises:
       ValueError: shapes are not [T, 4] / [T] or the frame counts differ.
     """
-    predicted = _as_boxes(predicted_xywh, "predicted")
-    groundtruth = _as_boxes(groundtruth_xywh, "ground-truth")
-    if len(predicted) != len(groundtruth):
-        raise ValueError(
-            f"{len(predicted)} predicted boxes but {len(groundtruth)} ground-truth boxes"
-        )
-    visible = np.ones(len(groundtruth), bool) if target_visible is None else target_visible
-    visible = np.asarray(visible, bool)
-    if visible.shape != (len(groundtruth),):
-        raise ValueError(
-            f"target_visible has shape {visible.shape}, expected ({len(groundtruth)},)"
-        )
+    predicted, groundtruth, visible = _checked_with_visibility(
+        predicted_xywh, groundtruth_xywh, target_visible
+    )
     keep = visible.copy()
     keep[:1] = False
     predicted, groundtruth = predicted[keep], groundtruth[keep]
