@@ -1,5 +1,7 @@
-"""Batched tracking: the padding is never read (results bit-identical whatever the padding),
+"""Batched tracking: the padding is never read (the results are those of an unpadded batch),
 and a vmapped batch equals tracking the sequences one by one to float tolerance."""
+
+import os
 
 import jax
 import numpy as np
@@ -52,12 +54,22 @@ def _cornered(sequence, margin=3):
     )
 
 
+# Boxes (px) and scores of a padded sequence against its unpadded batch: bit-identical with the
+# default XLA:CPU build, 1e-5 apart with the tests' build (test_padding_never_changes_a_result).
+_PADDED = 0.0 if os.environ.get("TSN_TEST_XLA_OPT") else 1e-4
+
+
 def test_padding_never_changes_a_result(weights):
     """The padding is never read: each sequence, padded into a batch with another one, gives
-    bit-identical boxes and scores to a batch of two copies of itself (no padding). Only the
-    batching itself (``vmap``: batched products summing in another order) separates a batch
-    from one-by-one tracking; on real sequences online learning amplifies that to pixels
-    (README "Many sequences at once")."""
+    the boxes and scores of a batch of two copies of itself (no padding). Only the batching
+    itself (``vmap``: batched products summing in another order) separates a batch from
+    one-by-one tracking; on real sequences online learning amplifies that to pixels (README
+    "Many sequences at once").
+
+    With the default XLA:CPU build the two are bit-identical (``TSN_TEST_XLA_OPT=1`` checks
+    that). The suite's faster build (tests/conftest.py) rounds the padded and the unpadded
+    frame size's programs differently, 1e-5 px after the first fine-tune; a padding read
+    would move the boxes by pixels."""
     sequences = [_cornered(_sequences()[0]), _sequences()[1]]
     seeds = [0, 3]
     # Padded to "b"'s size, the frame size of test_batch_matches_one_by_one, so the compiled
@@ -71,8 +83,8 @@ def test_padding_never_changes_a_result(weights):
             weights, [sequence, sequence], SMALL, progress=False, seeds=[seed, seed]
         )
         for copy in unpadded:
-            np.testing.assert_array_equal(result.boxes_xywh, copy.boxes_xywh)
-            np.testing.assert_array_equal(result.scores, copy.scores)
+            np.testing.assert_allclose(result.boxes_xywh, copy.boxes_xywh, rtol=0, atol=_PADDED)
+            np.testing.assert_allclose(result.scores, copy.scores, rtol=0, atol=_PADDED)
             np.testing.assert_array_equal(result.failed, copy.failed)
 
 

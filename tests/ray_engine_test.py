@@ -196,66 +196,60 @@ def cluster():
 
 @pytest.fixture(scope="module")
 def killed_run(cluster, weights_file, local_results, tmp_path_factory):
-    """Tracks the three sequences on two workers; the worker on syn2 is killed at its frame 2.
+    """A rerun on two workers: syn1 has its result file already, syn2's worker is killed at its
+    frame 2, syn3 is tracked, and ``bad`` has a truncated frame.
 
     After ``local_results``: this process has then compiled the tiny config's programs into
     the persistent compilation cache, which the workers inherit, so they do not compile.
 
-    Returns (output folder, RayRun, [killed pid]).
+    Returns (output folder, RayRun, [killed pid], {syn1: its file's mtime before the run}).
     """
     from tsn_jax.evaluation import ray_engine
 
     scratch = tmp_path_factory.mktemp("kill")
+    output_dir = scratch / "out"
+    output_dir.mkdir()
+    (output_dir / "syn1.txt").write_text((local_results / "syn1.txt").read_text())
+    kept = {"syn1": (output_dir / "syn1.txt").stat().st_mtime_ns}
     pid_file = scratch / "stalled.pid"
-    sources = [_source("syn1", 1), _source("syn3", 3)]
-    sources.insert(
-        1, datasets.SequenceSource("syn2", functools.partial(_stalls_once, "syn2", 2, pid_file))
+    sources = [
+        _source("syn1", 1),
+        datasets.SequenceSource("syn2", functools.partial(_stalls_once, "syn2", 2, pid_file)),
+        _source("syn3", 3),
+    ]
+    bad = _corrupt_otb(scratch / "data")
+    sources.append(
+        datasets.SequenceSource("bad", functools.partial(datasets.load_otb_sequence, bad))
     )
     killed = []
     killer = threading.Thread(target=_kill_when_stalled, args=(pid_file, killed), daemon=True)
     killer.start()
-    output_dir = scratch / "out"
     run = ray_engine.track_all_ray(
         weights_file, sources, SMALL, output_dir, num_workers=2, progress=False
     )
     killer.join(timeout=5)
-    return output_dir, run, killed
+    return output_dir, run, killed, kept
 
 
 def test_killed_worker_loses_nothing_and_files_match_the_local_runner(killed_run, local_results):
-    output_dir, run, killed = killed_run
+    output_dir, run, killed, _ = killed_run
     assert len(killed) == 1, "the stalled worker was never seen"
-    assert run.failed == {} and list(run.outcomes) == list(NAMES)
+    assert list(run.outcomes) == ["syn2", "syn3", "bad"]
     # syn2 was tracked again by the restarted worker, a new process.
     assert run.outcomes["syn2"].worker_pid not in (killed[0], -1)
     _same_files(output_dir, local_results, NAMES)
     timings = runner.read_timings(output_dir / "timings.json")
-    assert sorted(timings["sequences"]) == list(NAMES)
-    assert run.frames == 15 and not list(output_dir.glob("*.tmp"))
+    assert sorted(timings["sequences"]) == ["syn2", "syn3"]
+    assert run.frames == 10 and not list(output_dir.glob("*.tmp"))
 
 
-def test_rerun_skips_finished_sequences_and_reports_a_bad_one(
-    killed_run, local_results, weights_file, tmp_path
-):
-    from tsn_jax.evaluation import ray_engine
-
-    output_dir, _, _ = killed_run
-    for name in ("syn1", "syn3"):  # two finished; syn2 lost
-        (tmp_path / f"{name}.txt").write_text((output_dir / f"{name}.txt").read_text())
-    kept = {n: (tmp_path / f"{n}.txt").stat().st_mtime_ns for n in ("syn1", "syn3")}
-    bad = _corrupt_otb(tmp_path / "data")
-    sources = [_source(n, s) for s, n in enumerate(NAMES, start=1)]
-    sources.append(
-        datasets.SequenceSource("bad", functools.partial(datasets.load_otb_sequence, bad))
-    )
-    run = ray_engine.track_all_ray(
-        weights_file, sources, SMALL, tmp_path, num_workers=1, progress=False
-    )
-    assert run.skipped == ["syn1", "syn3"] and list(run.outcomes) == ["syn2", "bad"]
+def test_rerun_skips_finished_sequences_and_reports_a_bad_one(killed_run):
+    output_dir, run, _, kept = killed_run
+    assert run.skipped == ["syn1"]
+    assert {n: (output_dir / f"{n}.txt").stat().st_mtime_ns for n in kept} == kept
+    assert list(run.failed) == ["bad"]
     assert "0003.jpg (frame 2): truncated JPEG" in run.failed["bad"]
-    assert {n: (tmp_path / f"{n}.txt").stat().st_mtime_ns for n in kept} == kept
-    _same_files(tmp_path, local_results, NAMES)
-    assert not (tmp_path / "bad.txt").exists()
+    assert not (output_dir / "bad.txt").exists()
 
 
 def test_workers_that_cannot_start_fail_the_job_with_their_error(cluster, tmp_path):

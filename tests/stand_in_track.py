@@ -8,6 +8,7 @@ step, as a compiled step would take time; no weights are loaded.
 """
 
 import os
+import signal
 import time
 import types
 
@@ -40,6 +41,9 @@ def stand_in_tracker(step_seconds: float) -> types.SimpleNamespace:
 
 
 if __name__ == "__main__":
+    # Ctrl-C raises KeyboardInterrupt here even when pytest was started as a background job,
+    # whose shell ignores SIGINT for it and every child (Python then leaves SIGINT ignored).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     runner.tracker = stand_in_tracker(float(os.environ.get("STAND_IN_STEP_SECONDS", "0")))
     track.resolve_weights = lambda *args: (None, "stand-in tracker")
     track.run()

@@ -51,6 +51,19 @@ SMALL = config_lib.TrackerConfig(
     failure_threshold=0.0,
 )
 NUM_FRAMES = 5
+# Options that change one part each, tracked together and shared by the tests of those parts:
+# one compiled config instead of seven (each part also has its own test below).
+COMBINED = {
+    "temporal_loss": "l2",
+    "box_regression": False,
+    "spatial_loss": "l2",
+    "temporal_label": "pair",
+    "tuple_learning": "recent",
+    "tuple_size": 3,
+    "first_frame_samples": 2,
+}
+# Every frame fails (no score reaches 1.1); every frame is a fine-tune frame.
+FAILING = dataclasses.replace(SMALL, failure_threshold=1.1, temporal_update_interval=1)
 
 
 @pytest.fixture(scope="module")
@@ -146,17 +159,9 @@ def test_no_host_transfer_inside_a_step(weights, sequence):
         {"proposal_features": "crop"},
         {"use_temporal": False},
         {"use_spatial": False},
-        # Options that change one part each, tracked together: one compile instead of five
-        # (each also has its own test above or below).
-        {
-            "temporal_loss": "l2",
-            "box_regression": False,
-            "spatial_loss": "l2",
-            "temporal_label": "pair",
-            "tuple_learning": "recent",
-        },
+        COMBINED,
     ],
-    ids=["crop", "no_temporal", "no_spatial", "l2_losses_pair_label_recent_tuple_no_regression"],
+    ids=["crop", "no_temporal", "no_spatial", "combined"],
 )
 def test_modes_and_ablations_track(weights, sequence, changes):
     config = dataclasses.replace(SMALL, **changes)
@@ -171,7 +176,7 @@ def test_box_regression_is_fitted_on_the_first_frame(weights, sequence):
     fitted = tracker.init(weights, frame, box, jax.random.key(0), SMALL).box_regression
     chex.assert_shape(fitted, (SMALL.feature_size + 1, 4))
     assert np.isfinite(fitted).all() and np.abs(fitted).max() > 0
-    off = dataclasses.replace(SMALL, box_regression=False)
+    off = dataclasses.replace(SMALL, **COMBINED)  # box_regression=False
     assert not np.asarray(
         tracker.init(weights, frame, box, jax.random.key(0), off).box_regression
     ).any()
@@ -226,7 +231,7 @@ def test_update_codes_the_target_over_the_pool_before_adding_it(weights, sequenc
 
 
 def test_recent_tuple_is_the_last_targets(weights, sequence):
-    config = dataclasses.replace(SMALL, tuple_learning="recent", tuple_size=3)
+    config = dataclasses.replace(SMALL, **COMBINED)  # the recent tuple of 3 targets
     box = np.asarray(sequence.init_box_xywh, np.float32)
     state = tracker.init(weights, sequence.frame(0), box, jax.random.key(0), config)
     targets = [np.asarray(state.target_pool.features[0])]
@@ -253,7 +258,7 @@ def test_tuple_rows_of_samples_follow_the_rings():
 
 def test_first_frame_samples_stay_in_the_memory(weights, sequence):
     # 2 first-frame rows + a ring of 3 frames x 4 samples; 4 frames wrap the ring.
-    config = dataclasses.replace(SMALL, first_frame_samples=2)
+    config = dataclasses.replace(SMALL, **COMBINED)  # first_frame_samples=2
     frames = [sequence.frame(i) for i in range(NUM_FRAMES)]
     box = np.asarray(sequence.init_box_xywh, np.float32)
     first = tracker.init(weights, frames[0], box, jax.random.key(0), config)
@@ -286,7 +291,7 @@ def test_first_frame_windows_stay_in_the_spatial_memory(weights, sequence):
 
 
 def test_failure_keeps_the_box_and_widens_the_search(weights, sequence):
-    config = dataclasses.replace(SMALL, failure_threshold=1.1)  # every frame fails
+    config = FAILING
     frames = [sequence.frame(i) for i in range(3)]
     box = np.asarray(sequence.init_box_xywh, np.float32)
     state, outputs = _track(weights, frames, box, config)
@@ -298,7 +303,7 @@ def test_failure_keeps_the_box_and_widens_the_search(weights, sequence):
 
 
 def test_a_failed_frame_changes_only_the_frame_index_score_and_search(weights, sequence):
-    config = dataclasses.replace(SMALL, failure_threshold=1.1, temporal_update_interval=1)
+    config = FAILING
     frames = [sequence.frame(i) for i in range(2)]
     box = np.asarray(sequence.init_box_xywh, np.float32)
     state = tracker.init(weights, frames[0], box, jax.random.key(0), config)
