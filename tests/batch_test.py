@@ -37,6 +37,8 @@ def test_batch_matches_one_by_one(weights):
     for sequence, seed, result in zip(sequences, seeds, batched, strict=True):
         alone = runner.track_sequence(weights, sequence, SMALL, seed=seed, progress=False)
         assert result.boxes_xywh.shape == (len(sequence), 4)
+        # Compiled before the second frame (one device), so every step is a timed frame.
+        assert result.compile_seconds > 0 and len(result.timed_seconds) == len(sequence) - 1
         # Float tolerance: the batched convolutions may sum in another order.
         np.testing.assert_allclose(result.boxes_xywh, alone.boxes_xywh, atol=1e-2)
 

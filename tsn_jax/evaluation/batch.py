@@ -41,6 +41,28 @@ def _batched_step(weights, states, frames, active, fine_tune):
     return jax.vmap(step, in_axes=(None, 0, 0))(weights, states, frames)
 
 
+def _start(weights, frames, boxes_xywh, keys, config, valid_sizes_wh, all_active):
+    """Compiles ``_batched_init``, runs it, and compiles both steps on the state it returned,
+    as ``compiled.start`` does for one sequence (docs/decisions.md D42).
+
+    Returns:
+      (states, {fine_tune: compiled step}, init's run in seconds, compilation in seconds).
+    """
+    start = time.perf_counter()
+    init = _batched_init.lower(weights, frames, boxes_xywh, keys, config, valid_sizes_wh)
+    init = init.compile()
+    compile_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    states = jax.block_until_ready(init(weights, frames, boxes_xywh, keys, valid_sizes_wh))
+    init_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    steps = {
+        ft: _batched_step.lower(weights, states, frames, all_active, fine_tune=ft).compile()
+        for ft in (False, True)
+    }
+    return states, steps, init_seconds, compile_seconds + time.perf_counter() - start
+
+
 def pad_frame(frame: np.ndarray, height: int, width: int) -> np.ndarray:
     """[h, w, 3] uint8 frame -> [height, width, 3], zero padded at the bottom and right."""
     padded = np.zeros((height, width, 3), np.uint8)
@@ -90,7 +112,9 @@ def track_batch(
 
     Returns:
       A list of ``tracked.TrackResult``, one per sequence; ``step_seconds`` holds the batched
-      step's wall time (shared by the batch) for each of the sequence's frames.
+      step's wall time (shared by the batch) for each of the sequence's frames, and
+      ``compile_seconds`` the batch's compilation of ``init`` and both steps, done before the
+      second frame (None when sharded: then the first call of each compiles it).
     """
     sequences = list(sequences)
     if not sequences:
@@ -132,12 +156,20 @@ def track_batch(
     frames = put(buffer)
     valid = put(np.asarray([(f.shape[1], f.shape[0]) for f in firsts], np.float32))
     keys = jax.vmap(jax.random.key)(jnp.asarray(seeds))
-    start = time.perf_counter()
-    states = _batched_init(
-        weights, frames, put(np.asarray(init_boxes, np.float32)), keys, config, valid
-    )
-    jax.block_until_ready(states)
-    init_seconds = time.perf_counter() - start
+    boxes_in = put(np.asarray(init_boxes, np.float32))
+    if sharding is None:
+        states, steps, init_seconds, compile_seconds = _start(
+            weights, frames, boxes_in, keys, config, valid, put(np.ones(batch_size, bool))
+        )
+    else:
+        # Sharded, the step's outputs carry shardings of GSPMD's choosing, not init's, so a
+        # step compiled ahead on init's state would not take them: jit compiles on first call.
+        start = time.perf_counter()
+        states = jax.block_until_ready(
+            _batched_init(weights, frames, boxes_in, keys, config, valid)
+        )
+        init_seconds, compile_seconds = time.perf_counter() - start, None
+        steps = {ft: functools.partial(_batched_step, fine_tune=ft) for ft in (False, True)}
 
     iterators = [iter(s) for s in sequences]
     for it in iterators:
@@ -163,10 +195,8 @@ def track_batch(
         # Ended sequences keep their last frame in the buffer: masked, never looked at.
         start = time.perf_counter()
         # The buffer is rewritten next frame only after this step's outputs are fetched.
-        fine_tune = tracker.fine_tune_due(t, config)
-        states, output = _batched_step(
-            weights, states, put(buffer), put(np.asarray(active)), fine_tune=fine_tune
-        )
+        step = steps[tracker.fine_tune_due(t, config)]
+        states, output = step(weights, states, put(buffer), put(np.asarray(active)))
         out_boxes, out_scores, out_failed = jax.device_get(
             (output.box_xywh, output.score, output.failed)
         )
@@ -189,6 +219,7 @@ def track_batch(
             np.asarray(failed[i]),
             init_seconds,
             np.asarray(step_seconds[i]),
+            compile_seconds,
         )
         for i in range(num_real)
     ]

@@ -134,9 +134,9 @@ class TrackResult:
         when ``compile_seconds`` is None.
       step_seconds: [T - 1] wall time of each later frame's ``step``, synchronised on the box,
         seconds; the first includes compilation when ``compile_seconds`` is None.
-      compile_seconds: wall time spent compiling before tracking (``compiled.start``), seconds;
-        None when the driver compiled on first call instead (its ``init`` and first step hold
-        the compilation; the batched driver, the OpenCV peers).
+      compile_seconds: wall time spent compiling before tracking (``compiled.start``, the
+        batched driver), seconds; None when the driver compiled on first call instead (its
+        ``init`` and first step hold the compilation; the OpenCV peers).
     """
 
     boxes_xywh: np.ndarray
