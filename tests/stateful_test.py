@@ -59,3 +59,12 @@ def test_bad_calls_name_what_is_wrong(weights, sequence):
     tracker.init(frame, sequence.init_box_xywh)
     with pytest.raises(stateful.TrackerUsageError, match="frame 1 after init: frame is 48x80"):
         tracker.update(frame[:, :48])
+
+
+def test_updates_run_the_steps_init_compiled(weights, sequence, monkeypatch):
+    object_tracker = tsn_jax.Tracker(weights, SMALL)
+    object_tracker.init(sequence.frame(0), sequence.init_box_xywh)
+    # Any update that went through the jitted step (and so could compile) would fail now.
+    monkeypatch.setattr(stateful.tracker, "step", None)
+    for index in range(1, NUM_FRAMES):  # frames 2 and 4 fine-tune (SMALL's interval is 2)
+        assert np.all(np.isfinite(object_tracker.update(sequence.frame(index))))

@@ -3,7 +3,7 @@
 Toolkits drive trackers with an object that is initialised on a frame and a box and then
 asked for one box per frame (the VOT toolkit through TraX, got10k's ``Tracker``, pytracking,
 pysot). :class:`Tracker` is that object: it holds the ``TrackerState`` and the frame count
-and calls the jitted ``tracker.init`` / ``tracker.step`` exactly as the runner does
+and runs the jitted ``tracker.init`` / ``tracker.step`` compiled ahead, as the runner does
 (``fine_tune=tracker.fine_tune_due(index, config)``), so its boxes are the runner's boxes.
 
 Host-side NumPy in and out; boxes 0-based ``(x, y, w, h)`` in frame pixels (``boxes.py``),
@@ -71,9 +71,10 @@ class Tracker:
     """TSN as an object: ``init(frame, box)`` once, then ``update(frame) -> box`` per frame.
 
     ``init`` may be called again at any time (the VOT toolkit re-initialises after a failure);
-    it starts afresh with the same seed, as a new sequence would. Each frame size compiles
-    ``init`` and the two ``step`` variants once per process (the persistent compilation cache,
-    ``JAX_COMPILATION_CACHE_DIR``, keeps them across processes).
+    it starts afresh with the same seed, as a new sequence would. ``init`` compiles ``init``
+    and the two ``step`` variants for its frame size, once per size and process (the
+    persistent compilation cache, ``JAX_COMPILATION_CACHE_DIR``, keeps them across
+    processes), so no ``update`` waits for a compilation.
 
     Example::
 
@@ -100,6 +101,7 @@ class Tracker:
         self.config = config
         self.seed = int(seed)
         self._state: state_lib.TrackerState | None = None
+        self._steps = {}  # {fine_tune: compiled step} for the init frame's size
         self._frame_shape: tuple[int, ...] | None = None
         self._index = 0
         self.score = float("nan")
@@ -127,9 +129,19 @@ class Tracker:
         """
         frame = check_frame(frame, "init")
         box = check_box(box_xywh, (frame.shape[1], frame.shape[0]), "init")
-        self._state = tracker.init(
-            self.weights, frame, box.astype(np.float32), jax.random.key(self.seed), self.config
-        )
+        box, key = box.astype(np.float32), jax.random.key(self.seed)
+        # Both steps are compiled here, before the first update, so that no update waits for a
+        # compilation (the first fine-tune frame would; docs/decisions.md D42). The executables
+        # are jax.jit's own (the boxes are bit-identical); a frame size seen before in this
+        # process compiles nothing again.
+        init = tracker.init.lower(self.weights, frame, box, key, self.config).compile()
+        self._state = init(self.weights, frame, box, key)
+        self._steps = {
+            fine_tune: tracker.step.lower(
+                self.weights, self._state, frame, fine_tune=fine_tune
+            ).compile()
+            for fine_tune in (False, True)
+        }
         self._frame_shape = frame.shape
         self._index = 0
         self.score, self.failed = 1.0, False
@@ -157,8 +169,8 @@ class Tracker:
                 f"{self._frame_shape[1]}x{self._frame_shape[0]}; all frames must have one size"
             )
         index = self._index + 1
-        fine_tune = tracker.fine_tune_due(index, self.config)
-        self._state, output = tracker.step(self.weights, self._state, frame, fine_tune=fine_tune)
+        step = self._steps[tracker.fine_tune_due(index, self.config)]
+        self._state, output = step(self.weights, self._state, frame)
         box, score, failed = jax.device_get((output.box_xywh, output.score, output.failed))
         self._index = index
         self.score = float(score)
