@@ -52,7 +52,7 @@ SMALL = config_lib.TrackerConfig(
 )
 NUM_FRAMES = 5
 # Options that change one part each, tracked together and shared by the tests of those parts:
-# one compiled config instead of seven (each part also has its own test below).
+# one compiled config serves seven options (each part also has its own test below).
 COMBINED = {
     "temporal_loss": "l2",
     "box_regression": False,
