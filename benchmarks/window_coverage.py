@@ -1,14 +1,15 @@
 r"""How many proposals read features from outside the roi search window, per sequence.
 
 In roi mode the Feature Net sees one search window around the last box
-(``features.search_window``: the box scaled by ``search_size / crop_target_size`` per axis)
-and each proposal's feature is RoIAligned from its context region (the proposal scaled by
-``crop_size / crop_target_size``). Proposals move in units of the box's mean side, so for a
-tall or wide box many context regions stick out of the window along the short side, and the
-part outside reads zeros. For every frame the ground-truth box stands in for the last box and
-the tracker's own sampler draws the proposals (no tracking, no Feature Net: geometry only).
+(``features.search_window``) and each proposal's feature is RoIAligned from its context region
+(the proposal scaled by ``crop_size / crop_target_size``). Proposals move in units of the box's
+mean side, so with the ``aspect`` window (the box scaled by ``search_size / crop_target_size``
+per axis) many context regions of a tall or wide box stick out of the window along the short
+side, and the part outside reads zeros; the ``covering`` window holds them all. For every
+frame the ground-truth box stands in for the last box and the tracker's own sampler draws the
+proposals (no tracking, no Feature Net: geometry only).
 
-  python -m benchmarks.window_coverage --dataset_dir=$TSN_DATA_DIR
+  python -m benchmarks.window_coverage --dataset_dir=$TSN_DATA_DIR [--search_window=aspect]
 """
 
 import jax
@@ -22,10 +23,17 @@ from tsn_jax.evaluation import datasets
 _DATASET_DIR = flags.DEFINE_string("dataset_dir", None, "OTB-layout folder of sequences.")
 _SEQUENCES = flags.DEFINE_list("sequences", None, "Sequences (default: every one).")
 _FRAMES = flags.DEFINE_integer("frames", 50, "Frames per sequence (evenly spaced).")
+_SEARCH_WINDOW = flags.DEFINE_enum(
+    "search_window",
+    config_lib.TrackerConfig.search_window,
+    ["aspect", "covering"],
+    "TrackerConfig.search_window (default: the tracker's).",
+)
 
 
 def outside_shares(box_xywh, frame_size_wh, config, key, growth=1.0):
-    """(share of proposals partly outside, mean share of context area outside) for one box."""
+    """(share of proposals partly outside, mean share of context area outside, the box's share
+    of the window across the box's short side) for one box."""
     box = np.asarray(box_xywh, np.float32)
     proposals = sampling.gaussian_proposals(
         key,
@@ -47,7 +55,9 @@ def outside_shares(box_xywh, frame_size_wh, config, key, growth=1.0):
     inside = np.prod(np.clip(inside_high - inside_low, 0, None), axis=1)
     area = np.prod(regions[:, 2:], axis=1)
     partly = np.any((low < window[:2] - 1e-3) | (high > window[:2] + window[2:] + 1e-3), axis=1)
-    return float(partly.mean()), float(np.mean(1 - inside / area))
+    short = int(np.argmin(box[2:]))
+    outside = max(0.0, float(np.mean(1 - inside / area)))
+    return float(partly.mean()), outside, float(box[2 + short] / window[2 + short])
 
 
 def main(argv):
@@ -55,8 +65,11 @@ def main(argv):
         raise app.UsageError(f"unexpected arguments: {argv[1:]}")
     if not _DATASET_DIR.value:
         raise app.UsageError("--dataset_dir is required")
-    config = config_lib.TrackerConfig()
-    print("sequence | aspect w/h (median) | proposals partly outside | context area outside")
+    config = config_lib.TrackerConfig(search_window=_SEARCH_WINDOW.value)
+    print(
+        "sequence | aspect w/h (median) | proposals partly outside | context area outside"
+        " | box / window across the short side"
+    )
     for sequence in datasets.load_otb_dataset(_DATASET_DIR.value, _SEQUENCES.value):
         name = sequence.name
         truth = np.asarray(sequence.groundtruth_xywh, np.float32)
@@ -69,7 +82,10 @@ def main(argv):
             ]
         )
         aspect = np.median(truth[picked, 2] / truth[picked, 3])
-        print(f"{name} | {aspect:.2f} | {shares[:, 0].mean():.2f} | {shares[:, 1].mean():.3f}")
+        print(
+            f"{name} | {aspect:.2f} | {shares[:, 0].mean():.2f} | {shares[:, 1].mean():.3f}"
+            f" | {shares[:, 2].mean():.2f}"
+        )
 
 
 if __name__ == "__main__":

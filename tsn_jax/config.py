@@ -27,6 +27,10 @@ class TrackerConfig:
     crop_size: int = 107  # Per-proposal crop side (MDNet's 107 x 107 input).
     crop_target_size: int = 75  # Side of the box inside that crop (the rest is context).
     search_size: int = 203  # roi mode: side of the search window fed to the Feature Net.
+    # roi mode: "covering", the box scaled by search_size / crop_target_size per axis and widened
+    # where that leaves a proposal's context region outside (docs/decisions.md D39); "aspect",
+    # scaled only (the previous default).
+    search_window: str = "covering"
     feature_grid: int = 3  # conv3 features pooled to grid x grid per box.
     compute_dtype: str = "float32"  # Feature Net arithmetic: "float32" or "bfloat16".
 
@@ -117,6 +121,7 @@ class TrackerConfig:
         _check_choice("spatial_refine", self.spatial_refine, ("argmax", "centroid"))
         _check_choice("spatial_loss", self.spatial_loss, ("l2", "bce"))
         _check_choice("compute_dtype", self.compute_dtype, ("float32", "bfloat16"))
+        _check_choice("search_window", self.search_window, ("aspect", "covering"))
         positive = (
             "crop_size",
             "crop_target_size",

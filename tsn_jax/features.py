@@ -29,8 +29,24 @@ def context_factor(config: config_lib.TrackerConfig) -> float:
 
 
 def search_window(box_xywh: jax.Array, config: config_lib.TrackerConfig) -> jax.Array:
-    """[4] xywh search window of the roi mode: the box scaled so it spans crop_target_size."""
-    return boxes.scale_about_center(box_xywh, config.search_size / config.crop_target_size)
+    """[4] xywh search window of the roi mode around the [4] xywh box (frame pixels).
+
+    "aspect": the box scaled by search_size / crop_target_size per axis, so the box spans
+    crop_target_size of the window on both axes. "covering": each axis at least that, and wide
+    enough to hold the context region of every proposal the sampler can draw around the box
+    (shifts up to 2 std of translation_std x the mean side, scales up to scale_step^(2 std)),
+    so no proposal of a tall or wide target reads zeros across its short side. For a square
+    box the two are the same.
+    """
+    aspect = boxes.scale_about_center(box_xywh, config.search_size / config.crop_target_size)
+    if config.search_window == "aspect":
+        return aspect
+    sizes = box_xywh[2:]
+    largest_scale = config.scale_step ** (2 * config.proposal_scale_std)
+    reach = 4 * config.proposal_translation_std * jnp.mean(sizes)
+    covering = jnp.maximum(aspect[2:], context_factor(config) * largest_scale * sizes + reach)
+    centre = box_xywh[:2] + sizes / 2
+    return jnp.concatenate([centre - covering / 2, covering])
 
 
 def to_window_pixels(
