@@ -16,19 +16,12 @@ import jax
 import numpy as np
 from absl import app, flags
 
+from bin import config_flags, dataset_flags
+from bin import track as track_cli  # noqa: F401  (defines the tracker's flags, --search_window too)
 from tsn_jax import boxes, features, sampling
-from tsn_jax import config as config_lib
 from tsn_jax.evaluation import datasets
 
-_DATASET_DIR = flags.DEFINE_string("dataset_dir", None, "OTB-layout folder of sequences.")
-_SEQUENCES = flags.DEFINE_list("sequences", None, "Sequences (default: every one).")
 _FRAMES = flags.DEFINE_integer("frames", 50, "Frames per sequence (evenly spaced).")
-_SEARCH_WINDOW = flags.DEFINE_enum(
-    "search_window",
-    config_lib.TrackerConfig.search_window,
-    ["aspect", "covering"],
-    "TrackerConfig.search_window (default: the tracker's).",
-)
 
 
 def outside_shares(box_xywh, frame_size_wh, config, key, growth=1.0):
@@ -63,14 +56,16 @@ def outside_shares(box_xywh, frame_size_wh, config, key, growth=1.0):
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {argv[1:]}")
-    if not _DATASET_DIR.value:
+    if not dataset_flags.DATASET_DIR.value:
         raise app.UsageError("--dataset_dir is required")
-    config = config_lib.TrackerConfig(search_window=_SEARCH_WINDOW.value)
+    config = config_flags.config_from_flags()
     print(
         "sequence | aspect w/h (median) | proposals partly outside | context area outside"
         " | box / window across the short side"
     )
-    for sequence in datasets.load_otb_dataset(_DATASET_DIR.value, _SEQUENCES.value):
+    for sequence in datasets.load_otb_dataset(
+        dataset_flags.DATASET_DIR.value, dataset_flags.SEQUENCES.value
+    ):
         name = sequence.name
         truth = np.asarray(sequence.groundtruth_xywh, np.float32)
         picked = np.linspace(0, len(truth) - 1, _FRAMES.value).astype(int)

@@ -30,6 +30,7 @@ _HELP = {
     "lasso_lambda": "lambda of Eq. 1 (docs/decisions.md D5: 0.01).",
     "pool_capacity": "Target pool capacity (docs/decisions.md D5: 30).",
     "tuple_size": "K, pool entries in a tuple (docs/decisions.md D5: 3).",
+    "search_window": "roi window: covering (holds every proposal's context, D39) or aspect.",
 }
 
 _FIELDS = dataclasses.fields(config_lib.TrackerConfig)
