@@ -13,6 +13,7 @@ from tsn_jax.config import TrackerConfig
         ("temporal_label", "box"),
         ("proposal_features", "grid"),
         ("spatial_loss", "l3"),
+        ("search_window", "square"),
     ],
 )
 def test_unknown_choice_names_the_field(field, value):
