@@ -3,7 +3,7 @@ r"""How many proposals read features from outside the roi search window, per seq
 In roi mode the Feature Net sees one search window around the last box
 (``features.search_window``) and each proposal's feature is RoIAligned from its context region
 (the proposal scaled by ``crop_size / crop_target_size``). Proposals move in units of the box's
-mean side, so with the ``aspect`` window (the box scaled by ``search_size / crop_target_size``
+mean side, so with the ``aspect`` window (the box scaled by ``search_size / roi_target_size``
 per axis) many context regions of a tall or wide box stick out of the window along the short
 side, and the part outside reads zeros; the ``covering`` window holds them all. For every
 frame the ground-truth box stands in for the last box and the tracker's own sampler draws the

@@ -25,6 +25,7 @@ _OUTPUT = flags.DEFINE_string(
 
 GOLDEN_CONFIG = config_lib.TrackerConfig(
     search_size=83,
+    roi_target_size=30,
     crop_size=43,
     crop_target_size=30,
     feature_grid=2,

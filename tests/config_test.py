@@ -45,3 +45,13 @@ def test_fine_tune_samples_come_from_the_proposals():
 def test_kept_first_frame_rows_name_the_field_and_their_source(name, value, source):
     with pytest.raises(ValueError, match=rf"{name} must be in \[0, {source}\], got {value}"):
         TrackerConfig(**{name: value})
+
+
+def test_roi_window_holds_the_box():
+    with pytest.raises(ValueError, match="roi_target_size=160 exceeds search_size=155"):
+        TrackerConfig(roi_target_size=160)
+
+
+def test_shared_tuples_are_not_negative():
+    with pytest.raises(ValueError, match="init_shared_tuples must be >= 0, got -1"):
+        TrackerConfig(init_shared_tuples=-1)

@@ -235,12 +235,15 @@ ROI_BOXES = np.array(
 )
 
 
+# 4 channels: the rows-first order; 32: the outer-product order (out_size x 9 rows <= 32).
+@pytest.mark.parametrize("channels", [4, 32])
 @pytest.mark.parametrize("out_size,ratio", [(3, 2), (2, 3)])
-def test_roi_align_matches_torchvision_algorithm(out_size, ratio):
-    feat = np.random.RandomState(10).uniform(-1, 1, (9, 10, 4)).astype(np.float32)
+def test_roi_align_matches_torchvision_algorithm(out_size, ratio, channels):
+    feat = np.random.RandomState(10).uniform(-1, 1, (9, 10, channels)).astype(np.float32)
     scale = 0.25  # image 40 x 36 -> map 10 x 9
     got = np.asarray(crop.roi_align(feat, ROI_BOXES, out_size, scale, sampling_ratio=ratio))
-    assert got.shape == (len(ROI_BOXES), out_size, out_size, 4) and got.dtype == np.float32
+    assert got.shape == (len(ROI_BOXES), out_size, out_size, channels)
+    assert got.dtype == np.float32
     for n, box in enumerate(ROI_BOXES):
         want = _ref_roi_align(feat, box.astype(np.float64), out_size, scale, ratio)
         # float32 interpolation of values in [-1, 1]: 1e-5 absolute.
@@ -258,11 +261,12 @@ def test_roi_align_jit_equals_no_jit():
     )
 
 
-def test_roi_align_matches_torchvision():
+@pytest.mark.parametrize("channels", [4, 32])
+def test_roi_align_matches_torchvision(channels):
     import torch
     from torchvision import ops
 
-    feat = np.random.RandomState(12).uniform(-1, 1, (9, 10, 4)).astype(np.float32)
+    feat = np.random.RandomState(12).uniform(-1, 1, (9, 10, channels)).astype(np.float32)
     xyxy = ROI_BOXES.copy()
     xyxy[:, 2:] += xyxy[:, :2]
     rois = torch.from_numpy(np.concatenate([np.zeros((len(xyxy), 1), np.float32), xyxy], 1))

@@ -57,7 +57,7 @@ def _covering_window_reference(box, config):
     span of every proposal's context region (shifts to 2 std, scales to 2 std)."""
     box = np.asarray(box, np.float64)
     size = box[2:]
-    aspect = size * config.search_size / config.crop_target_size
+    aspect = size * config.search_size / config.roi_target_size
     largest = config.scale_step ** (2 * config.proposal_scale_std)
     span = config.crop_size / config.crop_target_size * largest * size
     span = span + 4 * config.proposal_translation_std * size.mean()

@@ -45,6 +45,45 @@ def test_forward_matches_numpy_reference():
     np.testing.assert_allclose(shared, repeated, atol=1e-6)
 
 
+def test_tuple_rows_equal_the_gathered_tuples():
+    """A table of R tuples and a row per proposal == each proposal's tuple passed whole."""
+    model, params = _model_and_params()
+    rng = np.random.default_rng(13)
+    table = rng.normal(size=(4, K, D)).astype(np.float32)
+    rows = np.asarray([3, 0, 0, 2, 1, 3, 2, 2], np.int32)
+    proposals = rng.normal(size=(B, D)).astype(np.float32)
+    got = model.apply({"params": params}, table, proposals, train=False, tuple_rows=rows)
+    np.testing.assert_allclose(got, _numpy_forward(params, table[rows], proposals), atol=1e-6)
+    # And so are the gradients the fine-tune takes (float32 sums in another order).
+    labels = jnp.asarray(rng.uniform(size=B), jnp.float32)
+
+    def grads(tuples, tuple_rows):
+        def batch_loss(p):
+            out = model.apply({"params": p}, tuples, proposals, train=False, tuple_rows=tuple_rows)
+            return temporal_net.loss(out, labels)
+
+        return jax.grad(batch_loss)(params)
+
+    jax.tree.map(
+        lambda x, y: np.testing.assert_allclose(x, y, rtol=1e-5, atol=1e-6),
+        grads(table, rows),
+        grads(table[rows], None),
+    )
+
+
+def test_masked_choice_is_uniform_over_the_valid_entries():
+    valid = np.zeros(50, bool)
+    valid[[3, 7, 8, 20, 49]] = True
+    draws = np.asarray(temporal_net._masked_choice(jax.random.key(0), valid, (20000,)))
+    assert set(np.unique(draws)) == {3, 7, 8, 20, 49}
+    counts = np.bincount(draws, minlength=50)[valid]
+    # 4000 expected per entry; binomial std 57: 5 std.
+    assert np.all(np.abs(counts - 4000) < 285), counts
+    # Nothing valid: entry 0.
+    none = temporal_net._masked_choice(jax.random.key(1), np.zeros(5, bool), (3,))
+    np.testing.assert_array_equal(none, 0)
+
+
 def test_dropout_only_while_training():
     model, params = _model_and_params(dropout_rate=0.5)
     rng = np.random.default_rng(1)
@@ -148,8 +187,10 @@ def _train(features, labels, candidates, *, valid=None, candidates_valid=None, *
     return params, losses
 
 
-def test_train_draws_only_valid_samples():
-    """Invalid samples carry NaN labels: if one were drawn, the parameters would turn NaN."""
+@pytest.mark.parametrize("shared_tuples", [0, 3])
+def test_train_draws_only_valid_samples(shared_tuples):
+    """Invalid samples carry NaN labels and invalid tuple candidates NaN features: if one were
+    drawn, the parameters would turn NaN (tuples drawn per sample or shared by a minibatch)."""
     rng = np.random.default_rng(7)
     features = rng.normal(size=(20, D)).astype(np.float32)
     labels = np.full(20, np.nan, np.float32)
@@ -167,12 +208,14 @@ def test_train_draws_only_valid_samples():
         seed=8,
         num_steps=20,
         batch_size=16,
+        shared_tuples=shared_tuples,
     )
     assert np.all(np.isfinite(losses))
     assert all(np.all(np.isfinite(leaf)) for leaf in jax.tree.leaves(params))
 
 
-def test_pair_labels_are_ious_with_the_tuples_last_member():
+@pytest.mark.parametrize("shared_tuples", [0, 3])
+def test_pair_labels_are_ious_with_the_tuples_last_member(shared_tuples):
     """With every tuple candidate at one box T, the pairwise label of a sample is its IoU with
     T (float64 NumPy): training must equal training on those labels given directly."""
     rng = np.random.default_rng(11)
@@ -185,12 +228,17 @@ def test_pair_labels_are_ious_with_the_tuples_last_member():
     ious = reference.iou_with_box(sample_boxes, target).astype(np.float32)
     same_box = np.broadcast_to(target, (6, 4))
     zeros = np.zeros(12, np.float32)
-    pair, _ = _train(features, zeros, candidates, sample_boxes=sample_boxes, tuple_boxes=same_box)
-    direct, _ = _train(features, ious, candidates)
+    shared = {"shared_tuples": shared_tuples}
+    pair, _ = _train(
+        features, zeros, candidates, sample_boxes=sample_boxes, tuple_boxes=same_box, **shared
+    )
+    direct, _ = _train(features, ious, candidates, **shared)
     jax.tree.map(lambda x, y: np.testing.assert_allclose(x, y, rtol=1e-5, atol=1e-6), pair, direct)
     # Tuple candidates at other boxes give other labels, and other parameters.
     moved = same_box + rng.uniform(-5, 5, (6, 4)).astype(np.float32)
-    other, _ = _train(features, ious, candidates, sample_boxes=sample_boxes, tuple_boxes=moved)
+    other, _ = _train(
+        features, ious, candidates, sample_boxes=sample_boxes, tuple_boxes=moved, **shared
+    )
     assert not np.allclose(other["fc3"]["bias"], direct["fc3"]["bias"])
 
 

@@ -23,6 +23,7 @@ SMALL = config_lib.TrackerConfig(
     crop_size=35,
     crop_target_size=25,
     search_size=63,
+    roi_target_size=25,
     feature_grid=2,
     num_proposals=16,
     pool_capacity=4,

@@ -1,9 +1,11 @@
 """`TrackerConfig`: every size and hyperparameter of the tracker, static under jit.
 
 Defaults are the paper's values where the paper gives one (section 4.1: 256 proposals, 5000
-first-frame samples, B = 5, SGD with momentum 0.9, Temporal Net fine-tuned every 10 frames,
-Spatial Net updated every frame, lambda = 1e-4 weight decay in Eq. 5) and the choices of
-docs/decisions.md where it is silent, with the measurements behind them.
+first-frame samples, B = 5, SGD with momentum 0.9, Spatial Net updated every frame, lambda =
+1e-4 weight decay in Eq. 5) and the choices of docs/decisions.md where it is silent, with the
+measurements behind them. One departs from the paper for speed: the Temporal Net is
+fine-tuned every 2 frames by 6 steps, not every 10 frames (D46; ``temporal_update_interval=10
+temporal_update_steps=30`` restores it).
 """
 
 import dataclasses
@@ -26,8 +28,11 @@ class TrackerConfig:
     proposal_features: str = "roi"  # "crop": the paper's per-proposal crops; "roi": RoIAlign.
     crop_size: int = 107  # Per-proposal crop side (MDNet's 107 x 107 input).
     crop_target_size: int = 75  # Side of the box inside that crop (the rest is context).
-    search_size: int = 203  # roi mode: side of the search window fed to the Feature Net.
-    # roi mode: "covering", the box scaled by search_size / crop_target_size per axis and widened
+    # roi mode: side of the search window fed to the Feature Net, and the side the box spans
+    # in it (docs/decisions.md D44; 203 and 75, crop mode's scale, before).
+    search_size: int = 155
+    roi_target_size: int = 57
+    # roi mode: "covering", the box scaled by search_size / roi_target_size per axis and widened
     # where that leaves a proposal's context region outside (docs/decisions.md D39); "aspect",
     # scaled only (the previous default).
     search_window: str = "covering"
@@ -67,8 +72,13 @@ class TrackerConfig:
     num_init_samples: int = 5000
     init_chunk: int = 256  # First-frame samples per Feature Net call (bounds memory).
     temporal_init_steps: int = 300
-    temporal_update_steps: int = 30
-    temporal_update_interval: int = 10
+    # First-frame minibatches draw this many tuples (at most temporal_batch_size), each shared
+    # by ~batch / this samples; 0: a tuple per sample (docs/decisions.md D45).
+    init_shared_tuples: int = 16
+    # 6 SGD steps every 2 frames: the 3 steps a frame of 30 every 10 frames (the paper's
+    # interval), with no frame stalled by a 30-step fine-tune (docs/decisions.md D46).
+    temporal_update_steps: int = 6
+    temporal_update_interval: int = 2
     positive_iou: float = 0.7  # First-frame samples this close to the target form tuples.
     memory_frames: int = 20  # Frames of samples kept for the Temporal fine-tune.
     # A frame's fine-tune samples (paper 3.2.2: "generated from the estimated locations"): a
@@ -95,7 +105,7 @@ class TrackerConfig:
     spatial_weight_decay: float = 1e-4
     spatial_init_samples: int = 64
     spatial_init_steps: int = 100
-    spatial_update_steps: int = 2
+    spatial_update_steps: int = 1  # SGD steps each frame (2 before, docs/decisions.md D47).
     spatial_batch_size: int = 16
     spatial_memory: int = 64
     # Rows of the Spatial Net's window memory that keep first-frame windows for the whole
@@ -126,6 +136,7 @@ class TrackerConfig:
             "crop_size",
             "crop_target_size",
             "search_size",
+            "roi_target_size",
             "feature_grid",
             "num_proposals",
             "pool_capacity",
@@ -153,6 +164,14 @@ class TrackerConfig:
         if self.crop_target_size > self.crop_size:
             raise ValueError(
                 f"crop_target_size={self.crop_target_size} exceeds crop_size={self.crop_size}"
+            )
+        if self.roi_target_size > self.search_size:
+            raise ValueError(
+                f"roi_target_size={self.roi_target_size} exceeds search_size={self.search_size}"
+            )
+        if self.init_shared_tuples < 0:
+            raise ValueError(
+                f"TrackerConfig.init_shared_tuples must be >= 0, got {self.init_shared_tuples}"
             )
         if self.top_candidates > self.num_proposals:
             raise ValueError(

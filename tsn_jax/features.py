@@ -6,8 +6,9 @@ Two ways, chosen by ``TrackerConfig.proposal_features`` (docs/decisions.md D3):
   ``crop_size`` and passed through the Feature Net; its conv3 map is average-pooled to a
   ``feature_grid`` x ``feature_grid`` grid.
 * ``roi`` (fast): the Feature Net runs once on a search window around the last box
-  (``search_size`` pixels a side); each box's context region is pooled from the window's conv3
-  map by RoIAlign to the same grid. The window's conv1-3 maps also feed the Spatial Net.
+  (``search_size`` pixels a side, the box spanning ``roi_target_size`` of them); each box's
+  context region is pooled from the window's conv3 map by RoIAlign to the same grid. The
+  window's conv1-3 maps also feed the Spatial Net.
 
 In both, a box's feature describes its context region: the box scaled about its centre by
 ``crop_size / crop_target_size`` (MDNet's 107 / 75). Features are unit L2-normalised (the
@@ -31,14 +32,14 @@ def context_factor(config: config_lib.TrackerConfig) -> float:
 def search_window(box_xywh: jax.Array, config: config_lib.TrackerConfig) -> jax.Array:
     """[4] xywh search window of the roi mode around the [4] xywh box (frame pixels).
 
-    "aspect": the box scaled by search_size / crop_target_size per axis, so the box spans
-    crop_target_size of the window on both axes. "covering": each axis at least that, and wide
+    "aspect": the box scaled by search_size / roi_target_size per axis, so the box spans
+    roi_target_size of the window on both axes. "covering": each axis at least that, and wide
     enough to hold the context region of every proposal the sampler can draw around the box
     (shifts up to 2 std of translation_std x the mean side, scales up to scale_step^(2 std)),
     so no proposal of a tall or wide target reads zeros across its short side. For a square
     box the two are the same.
     """
-    aspect = boxes.scale_about_center(box_xywh, config.search_size / config.crop_target_size)
+    aspect = boxes.scale_about_center(box_xywh, config.search_size / config.roi_target_size)
     if config.search_window == "aspect":
         return aspect
     sizes = box_xywh[2:]

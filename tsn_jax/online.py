@@ -133,12 +133,18 @@ def train_temporal(
         num_steps=num_steps,
         batch_size=config.temporal_batch_size,
         k=config.tuple_size,
+        shared_tuples=0 if tuples is not None else shared_tuples(config),
         loss_type=config.temporal_loss,
         sample_boxes=pair_boxes,
         tuple_boxes=pair_boxes,
         **stored,
     )
     return params, opt_state
+
+
+def shared_tuples(config: config_lib.TrackerConfig) -> int:
+    """Tuples a first-frame minibatch draws (``init_shared_tuples``, at most the batch)."""
+    return min(config.init_shared_tuples, config.temporal_batch_size)
 
 
 def tuple_rows_of_samples(config: config_lib.TrackerConfig) -> jax.Array:

@@ -31,16 +31,25 @@ class TemporalNet(nn.Module):
 
     @nn.compact
     def __call__(
-        self, tuple_features: jax.Array, proposal_features: jax.Array, *, train: bool
+        self,
+        tuple_features: jax.Array,
+        proposal_features: jax.Array,
+        *,
+        train: bool,
+        tuple_rows: jax.Array | None = None,
     ) -> jax.Array:
         """Scores proposals.
 
         Args:
-          tuple_features: [B, K, D] float32 features of each proposal's tuple, or [K, D] for
+          tuple_features: [B, K, D] float32 features of each proposal's tuple, [K, D] for
             one tuple shared by all proposals (tracking: then the tuple's share of the first
-            layer is computed once, not B times).
+            layer is computed once, not B times), or with ``tuple_rows`` an [R, K, D] table of
+            tuples.
           proposal_features: [B, D] float32 features of the proposals.
           train: dropout on (needs a ``dropout`` rng) when True, off when False.
+          tuple_rows: optional [B] int32, the table row of each proposal's tuple. The same
+            function as passing ``tuple_features[tuple_rows]``, but each row's share of the
+            first layer is computed once (the fine-tune's 128 samples share ~21 stored tuples).
 
         Returns:
           [B] float32 similarities in (0, 1).
@@ -58,6 +67,8 @@ class TemporalNet(nn.Module):
         scale = jnp.sqrt(jnp.float32(dim))
         flat_tuple = tuple_features.reshape(*tuple_features.shape[:-2], num_tuple * dim)
         x = (flat_tuple * scale) @ kernel[: num_tuple * dim] + bias
+        if tuple_rows is not None:
+            x = x[tuple_rows]
         x = x + (proposal_features * scale) @ kernel[num_tuple * dim :]
         x = nn.Dropout(self.dropout_rate, deterministic=not train)(nn.relu(x))
         x = nn.relu(nn.Dense(self.hidden, name="fc2")(x))
@@ -88,6 +99,7 @@ def train_step(
     batch: tuple[jax.Array, jax.Array, jax.Array],
     key: jax.Array,
     loss_type: str = "l1",
+    tuple_rows: jax.Array | None = None,
 ) -> tuple[optax.Params, optax.OptState, jax.Array]:
     """One SGD step.
 
@@ -95,9 +107,11 @@ def train_step(
       model: a TemporalNet.
       optimizer: an optax optimizer (``make_optimizer``).
       params, opt_state: current parameters and optimizer state.
-      batch: (tuples [B, K, D], proposals [B, D], labels [B]).
+      batch: (tuples [B, K, D], proposals [B, D], labels [B]); with ``tuple_rows`` the
+        tuples are an [R, K, D] table (``TemporalNet``).
       key: PRNG key for dropout.
       loss_type: "l1" or "l2".
+      tuple_rows: optional [B] int32 table rows of the samples' tuples.
 
     Returns:
       (params, opt_state, loss before the step).
@@ -106,7 +120,12 @@ def train_step(
 
     def batch_loss(p):
         predictions = model.apply(
-            {"params": p}, tuples, proposals, train=True, rngs={"dropout": key}
+            {"params": p},
+            tuples,
+            proposals,
+            train=True,
+            tuple_rows=tuple_rows,
+            rngs={"dropout": key},
         )
         return loss(predictions, labels, loss_type)
 
@@ -118,12 +137,16 @@ def train_step(
 def _masked_choice(key, valid, shape):
     """Indices drawn uniformly (with replacement) from the True entries of [N] ``valid``.
 
-    Falls back to index 0 if nothing is valid, so the draw is always well defined.
+    Falls back to index 0 if nothing is valid, so the draw is always well defined. One
+    uniform integer per draw indexes the list of valid entries: a categorical draw over N
+    logits costs N Gumbel numbers per draw (on the 2-core CPU that was nearly three quarters
+    of the first frame's Temporal Net training, docs/decisions.md D43).
     """
     valid = jnp.asarray(valid)
     valid = valid | ((jnp.arange(valid.shape[0]) == 0) & ~jnp.any(valid))
-    logits = jnp.where(valid, 0.0, -jnp.inf)
-    return jax.random.categorical(key, logits, shape=shape)
+    (valid_indices,) = jnp.nonzero(valid, size=valid.shape[0], fill_value=0)
+    picks = jax.random.randint(key, shape, 0, jnp.sum(valid))
+    return valid_indices[picks]
 
 
 def train(
@@ -141,6 +164,7 @@ def train(
     num_steps: int,
     batch_size: int,
     k: int,
+    shared_tuples: int = 0,
     loss_type: str = "l1",
     sample_boxes: ArrayLike | None = None,
     tuple_boxes: ArrayLike | None = None,
@@ -165,6 +189,10 @@ def train(
       sample_features: [M, D] float32; sample_labels: [M] IoU labels; sample_valid: [M] bool.
       tuple_candidates: [P, D] float32; tuple_valid: [P] bool.
       num_steps, batch_size, k: static ints.
+      shared_tuples: static int; > 0: each minibatch draws this many tuples and each sample
+        takes one of them at random, so each tuple's share of fc1 is computed once for
+        ~batch_size / shared_tuples samples (docs/decisions.md D45); 0: a tuple per sample.
+        Each sample's tuple is k uniform draws from the candidates either way.
       loss_type: "l1" or "l2".
       sample_boxes: optional [M, 4] xywh boxes of the samples; with tuple_boxes [P, 4] of the
         tuple candidates (same frame), labels are pairwise IoUs (above), not sample_labels.
@@ -189,22 +217,31 @@ def train(
     )
 
     def tuples_of(picked, k_tuples):
-        """([B, k, D] tuples, [B] labels) of the picked samples."""
+        """(tuples, [B] table rows or None, [B] labels) of the picked samples: [B, k, D]
+        drawn tuples, or the [R, k, D] table and each sample's row."""
         if tuple_table is not None:
-            return tuple_table[sample_tuple_rows[picked]], sample_labels[picked]
-        members = _masked_choice(k_tuples, tuple_valid, (batch_size, k))
+            return tuple_table, sample_tuple_rows[picked], sample_labels[picked]
+        k_members, k_rows = jax.random.split(k_tuples)
+        rows = None
+        if shared_tuples:
+            members = _masked_choice(k_members, tuple_valid, (shared_tuples, k))
+            rows = jax.random.randint(k_rows, (batch_size,), 0, shared_tuples)
+            last_members = members[rows, -1]
+        else:
+            members = _masked_choice(k_members, tuple_valid, (batch_size, k))
+            last_members = members[:, -1]
         labels = sample_labels[picked]
         if sample_boxes is not None:
-            labels = boxes.iou(tuple_boxes[members[:, -1]], sample_boxes[picked])
-        return jnp.asarray(tuple_candidates)[members], labels
+            labels = boxes.iou(tuple_boxes[last_members], sample_boxes[picked])
+        return jnp.asarray(tuple_candidates)[members], rows, labels
 
     def one_step(carry, step_key):
         p, o = carry
         k_samples, k_tuples, k_dropout = jax.random.split(step_key, 3)
         picked = _masked_choice(k_samples, sample_valid, (batch_size,))
-        tuples, labels = tuples_of(picked, k_tuples)
+        tuples, rows, labels = tuples_of(picked, k_tuples)
         batch = (tuples, sample_features[picked], labels)
-        p, o, value = train_step(model, optimizer, p, o, batch, k_dropout, loss_type)
+        p, o, value = train_step(model, optimizer, p, o, batch, k_dropout, loss_type, rows)
         return (p, o), value
 
     (params, opt_state), losses = jax.lax.scan(

@@ -146,6 +146,7 @@ def test_speed_main(tmp_path):
         "--spatial_init_steps=2",
         "--num_proposals=16",
         "--search_size=63",
+        "--roi_target_size=25",
         "--crop_size=35",
         "--crop_target_size=25",
         "--spatial_grid=5",

@@ -26,4 +26,4 @@ def test_the_aspect_window_cuts_the_context_of_a_tall_box():
         TALL, (640, 480), config, jax.random.key(0)
     )
     assert 0.2 < partly < 1.0 and 0.0 < area < partly
-    np.testing.assert_allclose(box_share, 75 / 203, rtol=1e-5)
+    np.testing.assert_allclose(box_share, config.roi_target_size / config.search_size, rtol=1e-5)
