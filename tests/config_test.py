@@ -48,8 +48,8 @@ def test_kept_first_frame_rows_name_the_field_and_their_source(name, value, sour
 
 
 def test_roi_window_holds_the_box():
-    with pytest.raises(ValueError, match="roi_target_size=160 exceeds search_size=155"):
-        TrackerConfig(roi_target_size=160)
+    with pytest.raises(ValueError, match="roi_target_size=160 exceeds search_size=150"):
+        TrackerConfig(search_size=150, roi_target_size=160)
 
 
 def test_shared_tuples_are_not_negative():

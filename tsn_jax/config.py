@@ -4,8 +4,8 @@ Defaults are the paper's values where the paper gives one (section 4.1: 256 prop
 first-frame samples, B = 5, SGD with momentum 0.9, Spatial Net updated every frame, lambda =
 1e-4 weight decay in Eq. 5) and the choices of docs/decisions.md where it is silent, with the
 measurements behind them. One departs from the paper for speed: the Temporal Net is
-fine-tuned every 2 frames by 6 steps, not every 10 frames (D46; ``temporal_update_interval=10
-temporal_update_steps=30`` restores it).
+fine-tuned every 2 frames by 4 steps, not every 10 frames (D46, D48;
+``temporal_update_interval=10 temporal_update_steps=30`` restores it).
 """
 
 import dataclasses
@@ -29,9 +29,9 @@ class TrackerConfig:
     crop_size: int = 107  # Per-proposal crop side (MDNet's 107 x 107 input).
     crop_target_size: int = 75  # Side of the box inside that crop (the rest is context).
     # roi mode: side of the search window fed to the Feature Net, and the side the box spans
-    # in it (docs/decisions.md D44; 203 and 75, crop mode's scale, before).
-    search_size: int = 155
-    roi_target_size: int = 57
+    # in it (docs/decisions.md D44, D48; 155 and 57 before D48, 203 and 75 before D44).
+    search_size: int = 139
+    roi_target_size: int = 51
     # roi mode: "covering", the box scaled by search_size / roi_target_size per axis and widened
     # where that leaves a proposal's context region outside (docs/decisions.md D39); "aspect",
     # scaled only (the previous default).
@@ -75,9 +75,9 @@ class TrackerConfig:
     # First-frame minibatches draw this many tuples (at most temporal_batch_size), each shared
     # by ~batch / this samples; 0: a tuple per sample (docs/decisions.md D45).
     init_shared_tuples: int = 16
-    # 6 SGD steps every 2 frames: the 3 steps a frame of 30 every 10 frames (the paper's
-    # interval), with no frame stalled by a 30-step fine-tune (docs/decisions.md D46).
-    temporal_update_steps: int = 6
+    # 4 SGD steps every 2 frames, with no frame stalled by a 30-step fine-tune every 10
+    # frames (the paper's interval; docs/decisions.md D46, D48).
+    temporal_update_steps: int = 4
     temporal_update_interval: int = 2
     positive_iou: float = 0.7  # First-frame samples this close to the target form tuples.
     memory_frames: int = 20  # Frames of samples kept for the Temporal fine-tune.

@@ -7,6 +7,8 @@ frames; the Spatial Net learns on the first frame and is updated every frame; tu
 Everything here is pure and jittable; ``tracker.py`` calls it in the paper's order.
 """
 
+import functools
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import jax
@@ -322,6 +324,37 @@ def keep_unless(learn: jax.Array, new: PyTree, old: PyTree) -> PyTree:
     return jax.tree.map(lambda n, o: jnp.where(learn, n, o), new, old)
 
 
+def _unchanged(*current: PyTree) -> tuple[PyTree, ...]:
+    return current
+
+
+def trained_by_cond(learn: jax.Array, train: Callable[..., Any], *current: PyTree) -> Any:
+    """``train(*current)`` if ``learn`` else ``current``, by a ``lax.cond``."""
+    return jax.lax.cond(learn, train, _unchanged, *current)
+
+
+def trained_by_select(learn: jax.Array, train: Callable[..., Any], *current: PyTree) -> Any:
+    """``train(*current)`` where ``learn`` else ``current``, by a select of every leaf."""
+    return keep_unless(learn, train(*current), current)
+
+
+def trained_unless(learn: jax.Array, train: Callable[..., Any], *current: PyTree) -> Any:
+    """``train(*current)`` if [] bool ``learn`` else ``current``, for a large tree.
+
+    On a CPU by a conditional: a failed frame skips the training and nothing is copied, where
+    a select of the Temporal Net's 38 MB parameters and momentum cost ~10 ms a fine-tune frame
+    (docs/decisions.md D49). On other platforms by a select: on a GPU a conditional copies its
+    predicate to the host and waits for the device. Chosen when the step is lowered
+    (``lax.platform_dependent``); under ``vmap`` with a batched ``learn`` both are a select.
+    ``train`` returns a tree shaped like ``current``.
+    """
+    return jax.lax.platform_dependent(
+        *current,
+        cpu=functools.partial(trained_by_cond, learn, train),
+        default=functools.partial(trained_by_select, learn, train),
+    )
+
+
 def update(
     state: state_lib.TrackerState,
     key: jax.Array,
@@ -420,9 +453,9 @@ def fine_tune(
         host and waits for the device on every frame. A traced flag must be unbatched (batched
         tracking passes one for the whole batch): under ``vmap`` a cond on a batched predicate
         runs both branches, i.e. the fine-tune every frame.
-      learn: [] bool; the result is kept only where True. That select of the 38 MB parameters
-        and momentum sits inside the fine-tune branch, so the other frames neither copy nor
-        select them.
+      learn: [] bool; the result is kept only where True (``trained_unless``: on a CPU a
+        conditional, elsewhere a select of the 38 MB parameters and momentum). Either sits
+        inside the fine-tune branch, so the other frames neither copy nor select them.
 
     Returns:
       The state with the fine-tuned Temporal Net.
@@ -430,8 +463,8 @@ def fine_tune(
     config = state.config
     k_temporal = jax.random.split(key, 3)[2]
 
-    def tuned(params, opt_state):
-        trained = train_temporal(
+    def trained(params, opt_state):
+        return train_temporal(
             config,
             params,
             opt_state,
@@ -440,11 +473,13 @@ def fine_tune(
             config.temporal_update_steps,
             tuples=state.tuples,
         )
-        return keep_unless(learn, trained, (params, opt_state))
+
+    def tuned(params, opt_state):
+        return trained_unless(learn, trained, params, opt_state)
 
     current = (state.temporal_params, state.temporal_opt_state)
     if isinstance(due, bool):
         params, opt_state = tuned(*current) if due else current
     else:
-        params, opt_state = jax.lax.cond(due, tuned, lambda p, o: (p, o), *current)
+        params, opt_state = jax.lax.cond(due, tuned, _unchanged, *current)
     return state.replace(temporal_params=params, temporal_opt_state=opt_state)
