@@ -474,9 +474,7 @@ def fine_tune(
             tuples=state.tuples,
         )
 
-    def tuned(params, opt_state):
-        return trained_unless(learn, trained, params, opt_state)
-
+    tuned = functools.partial(trained_unless, learn, trained)
     current = (state.temporal_params, state.temporal_opt_state)
     if isinstance(due, bool):
         params, opt_state = tuned(*current) if due else current
